@@ -1,0 +1,3 @@
+"""Cohort: a Discord bot for a serious, self-organised learning community."""
+
+__version__ = "0.1.0"

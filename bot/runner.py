@@ -1,0 +1,81 @@
+"""Running the bot as a process: open dependencies, start, and shut down cleanly on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import discord
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.core import CohortBot
+from bot.db import Database
+
+log = logging.getLogger(__name__)
+
+INTENTS_HELP = (
+    "Discord refused a privileged intent (close code 4014). In the developer portal open your "
+    "application -> Bot -> Privileged Gateway Intents and turn on SERVER MEMBERS INTENT and "
+    "MESSAGE CONTENT INTENT (or set MESSAGE_CONTENT_INTENT=0 to run without the newcomer anti-spam)."
+)
+LOGIN_HELP = (
+    "DISCORD_TOKEN: Discord rejected the token. Reset it in the developer portal "
+    "(your application -> Bot -> Reset Token) and put the new one in .env."
+)
+
+
+@asynccontextmanager
+async def open_bot(settings: Settings, *, clock: Clock | None = None,
+                   sync_commands: bool = True) -> AsyncIterator[CohortBot]:
+    """Open the database and HTTP session, build the bot, and close all three afterwards."""
+    db = await Database.open(settings.database_path)
+    try:
+        async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as http_session:
+            bot = CohortBot(settings=settings, db=db, http_session=http_session,
+                            clock=clock or SystemClock(), sync_commands=sync_commands)
+            try:
+                yield bot
+            finally:
+                if not bot.is_closed():
+                    await bot.close()
+    finally:
+        await db.close()
+
+
+async def run(settings: Settings) -> int:
+    """Run until SIGTERM/SIGINT; returns the process exit code."""
+    async with open_bot(settings) as bot:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _stop, bot, sig)
+        try:
+            await bot.start(settings.token)
+        except discord.PrivilegedIntentsRequired:
+            log.error(INTENTS_HELP)
+            return 1
+        except discord.LoginFailure:
+            log.error(LOGIN_HELP)
+            return 1
+    log.info("stopped cleanly")
+    return 0
+
+
+def _stop(bot: CohortBot, sig: signal.Signals) -> None:
+    log.info("received %s, shutting down", sig.name)
+    asyncio.get_running_loop().create_task(bot.close())
+
+
+async def sync_only(settings: Settings) -> int:
+    """Log in, sync the command tree (done by ``setup_hook``), and exit."""
+    async with open_bot(settings) as bot:
+        try:
+            await bot.login(settings.token)
+        except discord.LoginFailure:
+            log.error(LOGIN_HELP)
+            return 1
+    return 0

@@ -1,0 +1,190 @@
+"""Topics: what a guild learns about. Every feature files its things under a topic."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.clock import Clock, to_db
+from bot.db import Database, Row
+from bot.errors import AlreadyExists, InvalidInput, NotFound
+
+SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "topics.json"
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+NAME_MAX = 100
+DESCRIPTION_MAX = 300
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: int
+    guild_id: int
+    slug: str
+    name: str
+    description: str
+    channel_id: int | None
+    role_id: int | None
+
+
+class TopicNotFound(NotFound):
+    """No topic with that slug in this guild."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"There is no topic `{slug[:40]}` here; `/topic list` shows the topics.")
+
+
+class TopicInUse(InvalidInput):
+    """The topic still has things filed under it."""
+
+    def __init__(self, slug: str, usage: dict[str, int]) -> None:
+        what = ", ".join(f"{count} {table}" for table, count in usage.items())
+        super().__init__(
+            f"Topic `{slug}` still has {what}. Move them first, or remove it with `force: True` "
+            "(they are kept, without a topic)."
+        )
+        self.usage = usage
+
+
+def _topic(row: Row) -> Topic:
+    return Topic(row["id"], row["guild_id"], row["slug"], row["name"], row["description"],
+                 row["channel_id"], row["role_id"])
+
+
+def normalise_slug(text: str) -> str:
+    """``"ML in Browsers"`` → ``"ml-in-browsers"``; what users type as a topic becomes a slug."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
+    return slug[:40].strip("-")
+
+
+def validate_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise InvalidInput(
+            "A topic slug is 1–40 lower-case letters, digits and dashes, such as `ml-in-browsers`."
+        )
+    return slug
+
+
+def _clean_text(value: str, label: str, limit: int, *, required: bool) -> str:
+    cleaned = value.replace("\x00", "").strip()
+    if required and not cleaned:
+        raise InvalidInput(f"The {label} cannot be empty.")
+    if len(cleaned) > limit:
+        raise InvalidInput(f"The {label} is {len(cleaned)} characters; keep it to {limit}.")
+    return cleaned
+
+
+async def list_topics(db: Database, guild_id: int) -> list[Topic]:
+    rows = await db.fetchall("SELECT * FROM topics WHERE guild_id = ? ORDER BY name COLLATE NOCASE",
+                             (guild_id,))
+    return [_topic(row) for row in rows]
+
+
+async def get_topic(db: Database, guild_id: int, slug: str) -> Topic:
+    """Find a topic by slug (or by its exact name, case-insensitive, as people sometimes type it)."""
+    row = await db.fetchone(
+        "SELECT * FROM topics WHERE guild_id = ? AND (slug = ? OR name = ? COLLATE NOCASE)",
+        (guild_id, slug.strip().lower(), slug.strip()),
+    )
+    if row is None:
+        raise TopicNotFound(slug.strip())
+    return _topic(row)
+
+
+async def get_topic_by_id(db: Database, guild_id: int, topic_id: int) -> Topic | None:
+    row = await db.fetchone("SELECT * FROM topics WHERE guild_id = ? AND id = ?", (guild_id, topic_id))
+    return None if row is None else _topic(row)
+
+
+async def search_topics(db: Database, guild_id: int, text: str, limit: int = 25) -> list[Topic]:
+    """Topics whose slug or name contains ``text``, case-insensitive; prefix matches first."""
+    needle = text.strip().lower()
+    topics = await list_topics(db, guild_id)
+    if not needle:
+        return topics[:limit]
+    starts = [t for t in topics if t.slug.startswith(needle) or t.name.lower().startswith(needle)]
+    contains = [t for t in topics if t not in starts and (needle in t.slug or needle in t.name.lower())]
+    return (starts + contains)[:limit]
+
+
+async def add_topic(db: Database, clock: Clock, *, guild_id: int, slug: str, name: str,
+                    description: str = "", channel_id: int | None = None,
+                    role_id: int | None = None) -> Topic:
+    slug = validate_slug(slug.strip().lower())
+    name = _clean_text(name, "name", NAME_MAX, required=True)
+    description = _clean_text(description, "description", DESCRIPTION_MAX, required=False)
+    async with db.transaction():
+        if await db.fetchone("SELECT 1 FROM topics WHERE guild_id = ? AND slug = ?", (guild_id, slug)):
+            raise AlreadyExists(f"There is already a topic `{slug}`; use `/topic edit` to change it.")
+        await db.execute(
+            "INSERT INTO topics (guild_id, slug, name, description, channel_id, role_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, slug, name, description, channel_id, role_id, to_db(clock.now())),
+        )
+    return await get_topic(db, guild_id, slug)
+
+
+_UNSET = object()
+
+
+async def edit_topic(db: Database, *, guild_id: int, slug: str, name: str | None = None,
+                     description: str | None = None, channel_id: int | object | None = _UNSET,
+                     role_id: int | object | None = _UNSET) -> Topic:
+    """Change the given fields; pass ``channel_id=None``/``role_id=None`` to clear them."""
+    topic = await get_topic(db, guild_id, slug)
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = _clean_text(name, "name", NAME_MAX, required=True)
+    if description is not None:
+        changes["description"] = _clean_text(description, "description", DESCRIPTION_MAX, required=False)
+    if channel_id is not _UNSET:
+        changes["channel_id"] = channel_id
+    if role_id is not _UNSET:
+        changes["role_id"] = role_id
+    if not changes:
+        raise InvalidInput("Nothing to change: give at least one of name, description, channel or role.")
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    await db.execute(f"UPDATE topics SET {assignments} WHERE id = ?", (*changes.values(), topic.id))
+    return await get_topic(db, guild_id, topic.slug)
+
+
+async def topic_usage(db: Database, topic: Topic) -> dict[str, int]:
+    """How many rows in other tables refer to this topic, by table (found from the foreign keys)."""
+    usage: dict[str, int] = {}
+    for table, column in await _topic_references(db):
+        count = await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (topic.id,))
+        if count:
+            usage[table] = int(count)
+    return usage
+
+
+async def _topic_references(db: Database) -> list[tuple[str, str]]:
+    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    references = []
+    for row in tables:
+        for fk in await db.fetchall(f"PRAGMA foreign_key_list({row['name']})"):
+            if fk["table"] == "topics":
+                references.append((row["name"], fk["from"]))
+    return references
+
+
+async def remove_topic(db: Database, *, guild_id: int, slug: str, force: bool = False) -> Topic:
+    """Delete a topic; refused while anything refers to it unless ``force``."""
+    topic = await get_topic(db, guild_id, slug)
+    async with db.transaction():
+        usage = await topic_usage(db, topic)
+        if usage and not force:
+            raise TopicInUse(topic.slug, usage)
+        await db.execute("DELETE FROM topics WHERE id = ?", (topic.id,))
+    return topic
+
+
+async def seed_topics(db: Database, clock: Clock, guild_id: int, seed_file: Path = SEED_FILE) -> int:
+    """Add the starter topics a guild gets on first sight; returns how many were added."""
+    seeds = json.loads(seed_file.read_text(encoding="utf-8"))
+    now = to_db(clock.now())
+    return await db.executemany(
+        "INSERT OR IGNORE INTO topics (guild_id, slug, name, description, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(guild_id, s["slug"], s["name"], s["description"], now) for s in seeds],
+    )

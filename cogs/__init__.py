@@ -1,0 +1,1 @@
+"""Discord adapters, one extension per feature. Modules starting with ``_`` are helpers."""
