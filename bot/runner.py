@@ -8,13 +8,13 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import aiohttp
 import discord
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import CohortBot
 from bot.db import Database
+from bot.net import make_session
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None,
     """Open the database and HTTP session, build the bot, and close all three afterwards."""
     db = await Database.open(settings.database_path)
     try:
-        async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as http_session:
+        async with make_session(user_agent=settings.user_agent,
+                                allow_private=settings.allow_private_urls) as http_session:
             bot = CohortBot(settings=settings, db=db, http_session=http_session,
                             clock=clock or SystemClock(), sync_commands=sync_commands)
             try:

@@ -1,0 +1,1 @@
+-- 002_resources: reserved; filled in by its feature.

@@ -1,0 +1,1 @@
+-- 003_sessions: reserved; filled in by its feature.

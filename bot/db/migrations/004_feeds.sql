@@ -1,0 +1,1 @@
+-- 004_feeds: reserved; filled in by its feature.

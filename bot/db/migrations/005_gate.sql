@@ -1,0 +1,1 @@
+-- 005_gate: reserved; filled in by its feature.
