@@ -58,6 +58,15 @@ ROUTES = (
     "/gateway",
     "/gateway/bot",
     "/guilds/{guild_id}/bans/{user_id}",
+    # Also served by the stand-in (tests/standin/server.py), so their bodies are checked too.
+    "/applications/@me",
+    "/users/{user_id}",
+    "/channels/{channel_id}/typing",
+    "/channels/{channel_id}/permissions/{overwrite_id}",
+    "/channels/{channel_id}/messages/bulk-delete",
+    "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
+    "/guilds/{guild_id}/roles/{role_id}",
+    "/guilds/{guild_id}/members/search",
 )
 
 COMPONENT_REF_PREFIX = "#/components/"
