@@ -6,6 +6,7 @@ import asyncio
 import logging
 import pkgutil
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 import discord
@@ -57,7 +58,7 @@ class CohortBot(commands.Bot):
     """Cohort. Receives settings, database, HTTP session and clock; holds no global state."""
 
     def __init__(self, *, settings: Settings, db: Database, http_session: aiohttp.ClientSession,
-                 clock: Clock, sync_commands: bool = True) -> None:
+                 clock: Clock, sync_commands: bool = True, **client_options: Any) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=build_intents(settings),
@@ -66,6 +67,7 @@ class CohortBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             max_messages=None,
             chunk_guilds_at_startup=True,
+            **client_options,
         )
         point_discord_py_at(settings)
         self.settings = settings

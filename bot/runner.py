@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import discord
 
@@ -31,14 +32,14 @@ LOGIN_HELP = (
 
 @asynccontextmanager
 async def open_bot(settings: Settings, *, clock: Clock | None = None,
-                   sync_commands: bool = True) -> AsyncIterator[CohortBot]:
+                   sync_commands: bool = True, **client_options: Any) -> AsyncIterator[CohortBot]:
     """Open the database and HTTP session, build the bot, and close all three afterwards."""
     db = await Database.open(settings.database_path)
     try:
         async with make_session(user_agent=settings.user_agent,
                                 allow_private=settings.allow_private_urls) as http_session:
             bot = CohortBot(settings=settings, db=db, http_session=http_session,
-                            clock=clock or SystemClock(), sync_commands=sync_commands)
+                            clock=clock or SystemClock(), sync_commands=sync_commands, **client_options)
             try:
                 yield bot
             finally:

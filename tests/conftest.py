@@ -69,7 +69,8 @@ class BotRunner:
 
     async def start(self, *, clock: Clock | None = None, **overrides: Any) -> CohortBot:
         settings = settings_for(self.standin, self.db_path, **overrides)
-        context = open_bot(settings, clock=clock)
+        # discord.py waits guild_ready_timeout (2 s) after the last GUILD_CREATE before on_ready.
+        context = open_bot(settings, clock=clock, guild_ready_timeout=0.05)
         bot = await context.__aenter__()
         task = asyncio.create_task(bot.start(settings.token), name="bot")
         self._running.append((bot, task, context))
