@@ -138,3 +138,18 @@ async def test_bad_setting_stops_the_start_with_one_line(tmp_path: Path, standin
     code, _, err = await run_cli(env=bot_env(standin, tmp_path, DATABASE_PATH="/no/such/dir/x.db"), cwd=tmp_path)
     assert code == 2
     assert err.strip() == "DATABASE_PATH: directory /no/such/dir does not exist; create it or pick another path"
+
+
+async def test_a_refused_privileged_intent_names_the_portal_toggle(standin: Any, tmp_path: Path) -> None:
+    standin.gateway.disallowed_intents = 1 << 15  # MESSAGE_CONTENT not enabled in the portal
+    code, out, err = await run_cli(env=bot_env(standin, tmp_path), cwd=tmp_path)
+    assert code == 1
+    assert "Privileged Gateway Intents" in out + err and "MESSAGE CONTENT INTENT" in out + err
+    standin.gateway.disallowed_intents = 0
+
+
+async def test_without_message_content_the_bot_does_not_ask_for_it(standin: Any, bot_runner: Any) -> None:
+    standin.gateway.disallowed_intents = 1 << 15
+    bot = await bot_runner.start(message_content_intent=False)
+    assert not bot.intents.message_content
+    assert bot.is_ready()

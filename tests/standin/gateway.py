@@ -213,6 +213,9 @@ class Gateway:
         self.filtered: list[Frame] = []
         self.identify_count = 0
         self.resume_count = 0
+        # Privileged intents the application has NOT enabled in the portal; asking for one of
+        # them is refused with close code 4014, as Discord does.
+        self.disallowed_intents = 0
         self._changed = asyncio.Condition()
 
     # -- public API ---------------------------------------------------------
@@ -326,6 +329,9 @@ class Gateway:
             return
         if connection.session is not None:
             await connection.close(4005, "Already authenticated")
+            return
+        if int(data.get("intents") or 0) & self.disallowed_intents:
+            await connection.close(4014, "Disallowed intent(s).")
             return
         session = Session(id=secrets.token_hex(16), intents=int(data.get("intents") or 0))
         self.sessions[session.id] = session
