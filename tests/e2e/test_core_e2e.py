@@ -153,3 +153,17 @@ async def test_without_message_content_the_bot_does_not_ask_for_it(standin: Any,
     bot = await bot_runner.start(message_content_intent=False)
     assert not bot.intents.message_content
     assert bot.is_ready()
+
+
+async def test_cli_sync_puts_the_commands_and_exits(standin: Any, tmp_path: Path) -> None:
+    code, out, err = await run_cli("sync", env=bot_env(standin, tmp_path), cwd=tmp_path)
+    assert code == 0, out + err
+    assert {c["name"] for c in synced_commands(standin)} >= {"topic", "config", "about"}
+    assert not standin.gateway.identify_count  # it never connected to the gateway
+
+
+async def test_with_a_guild_id_commands_sync_to_that_guild(standin: Any, bot_runner: Any) -> None:
+    await bot_runner.start(guild_id=standin.guild_id)
+    puts = standin.requests_to("PUT", f"/applications/*/guilds/{standin.guild_id}/commands")
+    assert puts and {c["name"] for c in puts[-1].json} >= {"topic", "config", "about"}
+    assert not standin.requests_to("PUT", "/applications/*/commands")
