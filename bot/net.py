@@ -121,14 +121,17 @@ def make_session(*, user_agent: str, allow_private: bool) -> aiohttp.ClientSessi
 async def fetch(
     session: aiohttp.ClientSession, url: str, *, allow_private: bool, max_bytes: int, timeout: float,
     max_redirects: int = 5, method: str = "GET", headers: Mapping[str, str] | None = None,
+    truncate: bool = False,
 ) -> FetchResult:
     """Fetch ``url`` following redirects one hop at a time, each hop checked, the body capped.
 
     Non-2xx answers (304, 404, 429, 5xx, …) come back as results for the caller to judge.
+    With ``truncate`` a longer body is cut at ``max_bytes`` instead of raising :class:`TooLarge`
+    (for readers that only need the start of a page, such as its title).
     """
     try:
         async with asyncio.timeout(timeout):
-            return await _fetch(session, url, allow_private, max_bytes, max_redirects, method, headers)
+            return await _fetch(session, url, allow_private, max_bytes, max_redirects, method, headers, truncate)
     except TimeoutError as exc:
         raise FetchError(f"no complete answer within {timeout:g} s") from exc
     except aiohttp.ClientError as exc:
@@ -138,7 +141,8 @@ async def fetch(
 
 
 async def _fetch(session: aiohttp.ClientSession, url: str, allow_private: bool, max_bytes: int,
-                 max_redirects: int, method: str, headers: Mapping[str, str] | None) -> FetchResult:
+                 max_redirects: int, method: str, headers: Mapping[str, str] | None,
+                 truncate: bool = False) -> FetchResult:
     current = url
     for _hop in range(max_redirects + 1):
         await check_public(current, allow_private=allow_private)
@@ -148,21 +152,27 @@ async def _fetch(session: aiohttp.ClientSession, url: str, allow_private: bool, 
                 if resp.status == 303:
                     method = "GET"
                 continue
-            body = await read_capped(resp, max_bytes) if method != "HEAD" else b""
+            body = await read_capped(resp, max_bytes, truncate=truncate) if method != "HEAD" else b""
             return FetchResult(str(resp.url), resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
     raise FetchError(f"more than {max_redirects} redirects", permanent=True)
 
 
-async def read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
-    """Read the body, stopping (and raising :class:`TooLarge`) as soon as it passes ``max_bytes``."""
+async def read_capped(response: aiohttp.ClientResponse, max_bytes: int, *, truncate: bool = False) -> bytes:
+    """Read the body, stopping (and raising :class:`TooLarge`) as soon as it passes ``max_bytes``.
+
+    With ``truncate`` the first ``max_bytes`` are returned instead of raising.
+    """
     declared = response.content_length
-    if declared is not None and declared > max_bytes:
+    if declared is not None and declared > max_bytes and not truncate:
         raise TooLarge(max_bytes)
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > max_bytes:
+            if truncate:
+                chunks.append(chunk[: len(chunk) - (size - max_bytes)])
+                break
             raise TooLarge(max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)
@@ -177,7 +187,9 @@ class HostLimiter:
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
-        async with self._total, self._per_host[host.lower()]:
+        # The host's slot first: a request queued behind its own busy host must not sit on one of
+        # the global slots meanwhile, or one slow host with many feeds would stall every other host.
+        async with self._per_host[host.lower()], self._total:
             yield
 
 
