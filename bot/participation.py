@@ -46,6 +46,11 @@ class ParticipationRecorder:
     def pending(self) -> int:
         return len(self._pending)
 
+    def discard(self, user_id: int, guild_id: int | None = None) -> None:
+        """Drop a user's buffered counts, in one guild or all (they asked to be forgotten)."""
+        for key in [k for k in self._pending if k[1] == user_id and guild_id in (None, k[0])]:
+            del self._pending[key]
+
     async def flush(self) -> int:
         """Write everything buffered in one transaction; returns the number of rows touched."""
         if not self._pending:

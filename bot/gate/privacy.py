@@ -1,0 +1,205 @@
+"""What Cohort stores about people, how to export it, forget it, and how long it is kept.
+
+:data:`USER_DATA` is the one list of every column, in every feature's tables, that holds a Discord
+user id. Export and forget walk it; :func:`unregistered_user_columns` finds columns in the live
+schema that look like user ids but are not listed, and a test keeps that list empty, so a feature
+that adds a table with user data cannot be forgotten here.
+
+A listed table that does not exist (a feature not installed) is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from bot.clock import Clock, to_db
+from bot.db import Database
+
+# How long things are kept (the README repeats this).
+PARTICIPATION_KEEP = timedelta(days=400)        # daily counts: a year of reports and streaks
+CLOSED_APPLICATION_KEEP = timedelta(days=180)   # rejected or withdrawn applications, with their answers
+LEFT_MEMBER_KEEP = timedelta(days=30)           # the gate's join record after someone leaves
+PRUNE_RECORD_KEEP = timedelta(days=180)         # who a prune demoted or kicked, for the moderators' record
+
+ANONYMOUS = 0  # stands in for a forgotten user in NOT NULL columns
+
+
+@dataclass(frozen=True)
+class UserColumn:
+    """A column holding a user id, and what forgetting that user does to its rows."""
+
+    table: str
+    column: str
+    on_forget: Literal["delete", "anonymise"]
+    # What export shows of rows found through this column; None means the whole row. Rows where the
+    # user only acted on someone else's data (a reviewer's decision) show just the user's part.
+    export_columns: tuple[str, ...] | None = None
+    # A statement run just before forgetting, to keep counters in step; ``{where}`` selects the
+    # user's rows of this table (e.g. a resource's vote count when their votes go).
+    before_forget: str | None = None
+
+
+USER_DATA: tuple[UserColumn, ...] = (
+    # Foundation
+    UserColumn("participation_daily", "user_id", "delete"),
+    # Gate (the totals follow participation_daily through triggers, and are listed for completeness)
+    UserColumn("gate_participation_totals", "user_id", "delete"),
+    UserColumn("gate_members", "user_id", "delete"),
+    UserColumn("gate_applications", "user_id", "delete"),
+    UserColumn("gate_applications", "decided_by", "anonymise",
+               ("id", "status", "decided_at", "decision_reason")),
+    UserColumn("gate_questions", "asked_by", "anonymise", ("id", "application_id", "question", "asked_at")),
+    UserColumn("gate_prunes", "invoker_id", "anonymise", ("id", "action", "days", "status", "created_at")),
+    UserColumn("gate_prune_members", "user_id", "delete"),
+    UserColumn("gate_config", "configured_by", "anonymise", ("guild_id", "configured_at")),
+    # Resources: what someone shared stays in the library, without their name.
+    UserColumn("resources", "author_id", "anonymise"),
+    UserColumn("resources", "removed_by", "anonymise", ("id", "url", "removed_at")),
+    UserColumn("resources_votes", "user_id", "delete",
+               before_forget="UPDATE resources SET votes = MAX(votes - 1, 0) WHERE id IN "
+                             "(SELECT resource_id FROM resources_votes WHERE {where})"),
+    UserColumn("resources_saves", "user_id", "delete"),
+    # Study sessions: a host's past sessions stay, without their name; RSVPs, attendance, voice
+    # time and their timezone go.
+    UserColumn("sessions", "host_id", "anonymise", ("id", "title", "starts_at", "ends_at")),
+    UserColumn("sessions_rsvps", "user_id", "delete"),
+    UserColumn("sessions_attendance", "user_id", "delete"),
+    UserColumn("sessions_voice_intervals", "user_id", "delete"),
+    UserColumn("sessions_members", "user_id", "delete"),
+    # Feeds: the feed stays, without who added it.
+    UserColumn("feeds", "created_by", "anonymise", ("id", "url", "title", "created_at")),
+)
+
+# Column names that hold a user id; "…_by" columns (decided_by, created_by) do too.
+_USER_COLUMN_NAMES = frozenset({
+    "user_id", "author_id", "member_id", "voter_id", "owner_id", "host_id", "organizer_id", "organiser_id",
+    "applicant_id", "creator_id", "reviewer_id", "moderator_id", "attendee_id", "invoker_id", "saver_id",
+    "shared_by_id", "sender_id", "subscriber_id",
+})
+
+
+def looks_like_user_column(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _USER_COLUMN_NAMES or lowered.endswith(("_user_id", "_by"))
+
+
+async def _schema(db: Database) -> dict[str, dict[str, Any]]:
+    """``{table: {column: PRAGMA table_info row}}`` for every table in the database."""
+    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    schema: dict[str, dict[str, Any]] = {}
+    for row in tables:
+        columns = await db.fetchall(f"PRAGMA table_info({row['name']})")
+        schema[row["name"]] = {column["name"]: column for column in columns}
+    return schema
+
+
+async def unregistered_user_columns(db: Database) -> list[tuple[str, str]]:
+    """``(table, column)`` pairs that look like user ids but are missing from :data:`USER_DATA`."""
+    registered = {(entry.table, entry.column) for entry in USER_DATA}
+    schema = await _schema(db)
+    return sorted((table, column) for table, columns in schema.items() for column in columns
+                  if looks_like_user_column(column) and (table, column) not in registered)
+
+
+async def missing_registered_columns(db: Database) -> list[tuple[str, str]]:
+    """Listed columns whose table exists but lacks the column (the list is out of date)."""
+    schema = await _schema(db)
+    return [(e.table, e.column) for e in USER_DATA if e.table in schema and e.column not in schema[e.table]]
+
+
+async def _present(db: Database) -> tuple[list[UserColumn], dict[str, dict[str, Any]]]:
+    schema = await _schema(db)
+    return [e for e in USER_DATA if e.table in schema and e.column in schema[e.table]], schema
+
+
+def _scope(column: str, guild_id: int | None, columns: dict[str, Any]) -> tuple[str, tuple[int, ...]]:
+    """The WHERE clause for one user's rows. A table without ``guild_id`` (against the house rule) is
+    matched on the user alone: forgetting too much beats forgetting too little."""
+    if guild_id is None or "guild_id" not in columns:
+        return f"{column} = ?", ()
+    return f"{column} = ? AND guild_id = ?", (guild_id,)
+
+
+async def export_user(db: Database, clock: Clock, *, user_id: int, guild_id: int | None) -> dict[str, Any]:
+    """Everything stored about ``user_id`` (in one guild, or everywhere when ``guild_id`` is None)."""
+    present, schema = await _present(db)
+    data: dict[str, list[dict[str, Any]]] = {}
+    for entry in present:
+        where, extra = _scope(entry.column, guild_id, schema[entry.table])
+        columns = ", ".join(entry.export_columns) if entry.export_columns else "*"
+        rows = await db.fetchall(f"SELECT {columns} FROM {entry.table} WHERE {where}", (user_id, *extra))
+        if rows:
+            data[f"{entry.table}.{entry.column}"] = [dict(row) for row in rows]
+    return {
+        "user_id": user_id,
+        "guild_id": guild_id,
+        "exported_at": to_db(clock.now()),
+        "about": "Each key is table.column: the rows where that column holds your user id. Participation "
+                 "is counts per day, never message content. Times are UTC.",
+        "data": data,
+    }
+
+
+def export_json(export: dict[str, Any]) -> bytes:
+    return json.dumps(export, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    deleted: dict[str, int]
+    anonymised: dict[str, int]
+    review_messages: tuple[tuple[int, int], ...]  # (channel_id, message_id) of deleted applications' cards
+
+    @property
+    def total(self) -> int:
+        return sum(self.deleted.values()) + sum(self.anonymised.values())
+
+
+async def forget_user(db: Database, *, user_id: int, guild_id: int | None) -> ForgetResult:
+    """Delete the user's own rows and anonymise rows they only acted on, in one transaction."""
+    present, schema = await _present(db)
+    deleted: dict[str, int] = {}
+    anonymised: dict[str, int] = {}
+    async with db.transaction():
+        where, extra = _scope("user_id", guild_id, schema["gate_applications"])
+        cards = await db.fetchall(
+            f"SELECT review_channel_id, review_message_id FROM gate_applications WHERE {where} "
+            "AND review_message_id IS NOT NULL", (user_id, *extra))
+        for entry in sorted(present, key=lambda e: e.on_forget != "delete"):
+            where, extra = _scope(entry.column, guild_id, schema[entry.table])
+            if entry.before_forget:
+                await db.execute(entry.before_forget.format(where=where), (user_id, *extra))
+            if entry.on_forget == "delete":
+                _, count = await db.execute(f"DELETE FROM {entry.table} WHERE {where}", (user_id, *extra))
+                if count:
+                    deleted[f"{entry.table}.{entry.column}"] = count
+            else:
+                nullable = not schema[entry.table][entry.column]["notnull"]
+                placeholder = None if nullable else ANONYMOUS
+                _, count = await db.execute(f"UPDATE {entry.table} SET {entry.column} = ? WHERE {where}",
+                                            (placeholder, user_id, *extra))
+                if count:
+                    anonymised[f"{entry.table}.{entry.column}"] = count
+    return ForgetResult(deleted, anonymised,
+                        tuple((row["review_channel_id"], row["review_message_id"]) for row in cards))
+
+
+async def purge_expired(db: Database, clock: Clock) -> dict[str, int]:
+    """Delete what is past its keeping time (see the constants above); returns rows per kind."""
+    now = clock.now()
+    removed: dict[str, int] = {}
+    async with db.transaction():
+        _, removed["participation days"] = await db.execute(
+            "DELETE FROM participation_daily WHERE day < ?", ((now - PARTICIPATION_KEEP).date().isoformat(),))
+        _, removed["closed applications"] = await db.execute(
+            "DELETE FROM gate_applications WHERE status IN ('rejected', 'withdrawn') AND decided_at < ?",
+            (to_db(now - CLOSED_APPLICATION_KEEP),))
+        _, removed["members who left"] = await db.execute(
+            "DELETE FROM gate_members WHERE left_at IS NOT NULL AND left_at < ?", (to_db(now - LEFT_MEMBER_KEEP),))
+        _, removed["prune records"] = await db.execute(
+            "DELETE FROM gate_prunes WHERE status != 'pending' AND status != 'running' AND created_at < ?",
+            (to_db(now - PRUNE_RECORD_KEEP),))
+    return {kind: count for kind, count in removed.items() if count}

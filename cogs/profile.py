@@ -1,0 +1,45 @@
+"""/profile: a learner's engagement card."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core import CohortBot
+from bot.gate.profile import member_profile
+from bot.ui.checks import guild_member
+from bot.ui.render import COLOUR, NO_PINGS, safe, when
+
+
+class Profile(commands.Cog):
+    def __init__(self, bot: CohortBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="profile")
+    @app_commands.guild_only()
+    @app_commands.describe(member="Whose card to show (default: yours)")
+    async def profile(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        """Show a learner's engagement: joined, approved, topics, sessions, resources, weeks in a row."""
+        who = member or guild_member(interaction)
+        await self.bot.participation.flush()
+        card = await member_profile(self.bot.db, self.bot.clock, who.guild.id, who.id)
+        embed = discord.Embed(title=safe(who.display_name, 256), colour=COLOUR)
+        embed.set_thumbnail(url=who.display_avatar.url)
+        joined = who.joined_at or card.joined_at
+        embed.add_field(name="Joined", value=when(joined, "D") if joined else "unknown")
+        embed.add_field(name="Approved", value=when(card.approved_at, "D") if card.approved_at else "not yet")
+        embed.add_field(name="Active weeks in a row", value=str(card.active_weeks_in_a_row))
+        embed.add_field(name="Study sessions attended", value=str(card.totals.sessions_attended))
+        embed.add_field(name="Resources shared", value=str(card.totals.resources_shared))
+        embed.add_field(name="Upvotes received", value=str(card.totals.upvotes_received))
+        names = ", ".join(safe(t.name, 100) for t in card.topics)
+        embed.add_field(name="Topics", value=names[:1024] or "none chosen yet", inline=False)
+        last = card.totals.last_day
+        embed.set_footer(text=f"{card.totals.messages} messages · last active {last.isoformat() if last else 'never'}"
+                              " · counts only, never content")
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def setup(bot: CohortBot) -> None:
+    await bot.add_cog(Profile(bot))
