@@ -10,6 +10,8 @@ from discord.ext import commands
 
 from bot import guild_config
 from bot.core import CohortBot
+from bot.sessions import settings as session_settings
+from bot.sessions.timeparse import format_offsets
 from bot.ui.autocomplete import timezone_autocomplete
 from bot.ui.checks import require
 from bot.ui.render import COLOUR, NO_PINGS, safe
@@ -78,6 +80,32 @@ class GuildConfig(commands.GroupCog, group_name="config"):
         zone = await guild_config.set_timezone(self.bot.db, member.guild.id, tz)
         await interaction.response.send_message(f"The server's timezone is now **{zone}**.", ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="reminders")
+    @app_commands.describe(offsets="How long before a session reminders go out, e.g. 24h,15m or 1m",
+                           maybe="Also ping members who answered maybe")
+    async def reminders(self, interaction: discord.Interaction, offsets: str, maybe: bool | None = None) -> None:
+        """Set when study-session reminders go out."""
+        member = require(interaction, manage_guild=True)
+        chosen = await session_settings.set_reminder_offsets(self.bot.db, member.guild.id, offsets)
+        if maybe is not None:
+            await session_settings.set_remind_maybe(self.bot.db, member.guild.id, maybe)
+        pinged = "going and maybe" if await session_settings.remind_maybe(self.bot.db, member.guild.id) else "going"
+        self.bot.dispatch("sessions_settings_changed", member.guild.id)  # the sessions cog re-plans its jobs
+        await interaction.response.send_message(
+            f"Reminders now go out **{format_offsets(chosen)}** before each session, pinging members {pinged}.",
+            ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="attendance")
+    @app_commands.describe(minutes="Minutes in the voice channel that count as attending (at least 1)")
+    async def attendance(self, interaction: discord.Interaction,
+                         minutes: app_commands.Range[int, 1, session_settings.MAX_ATTENDANCE_MINUTES]) -> None:
+        """Set how long members must be in a session's voice channel to count as attending."""
+        member = require(interaction, manage_guild=True)
+        chosen = await session_settings.set_attendance_minutes(self.bot.db, member.guild.id, minutes)
+        await interaction.response.send_message(
+            f"Members who spend at least **{chosen} min** in a session's voice channel count as attending.",
+            ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 async def setup(bot: CohortBot) -> None:

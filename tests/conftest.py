@@ -81,6 +81,11 @@ class BotRunner:
             if task.done():
                 task.result()
             raise TimeoutError("the bot did not become ready")
+        # Cogs' own on_ready listeners run as separate tasks; let them finish so that a test which
+        # stops or restarts the bot right away does not close the database under them.
+        listeners = [t for t in asyncio.all_tasks() if t.get_name() == "discord.py: on_ready" and not t.done()]
+        if listeners:
+            await asyncio.wait(listeners, timeout=READY_TIMEOUT)
         return bot
 
     async def stop(self, bot: CohortBot) -> None:

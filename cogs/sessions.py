@@ -1,0 +1,416 @@
+"""/session: schedule study sessions, answer them, get reminded, take attendance, export calendars."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import guild_config, topics
+from bot.core import CohortBot
+from bot.errors import InvalidInput
+from bot.sessions import attendance, ics, members, rsvp, store
+from bot.sessions.jobs import DeliveryFailed, SessionJobs
+from bot.sessions.model import RsvpResult, RsvpStatus, Session, SessionFull
+from bot.sessions.recurrence import Repeat
+from bot.sessions.timeparse import format_duration, parse_duration, parse_until, parse_when
+from bot.topics import Topic
+from bot.ui.autocomplete import timezone_autocomplete, topic_autocomplete
+from bot.ui.checks import guild_member, require_organiser
+from bot.ui.paging import Page, clamp_page, page_footer, page_view
+from bot.ui.render import COLOUR, NO_PINGS, cut, safe, when_both
+from bot.ui.render import when as timestamp
+from cogs._sessions_cards import RsvpButton, attendance_embed, list_line, people, waitlist_view
+from cogs._sessions_discord import SessionMessenger
+
+log = logging.getLogger("bot.sessions")
+PER_PAGE = 8
+DEFAULT_DURATION = "60m"
+# Test-only: seconds to wait between claiming a delivery and sending it, so the crash test can
+# SIGKILL the process exactly there. Never set in production.
+PAUSE_AFTER_CLAIM_ENV = "COHORT_TEST_PAUSE_AFTER_CLAIM"
+ANSWER_TEXT = {RsvpStatus.GOING: "You are going", RsvpStatus.MAYBE: "You might come",
+               RsvpStatus.NO: "You can't come", RsvpStatus.WAITLIST: "You are on the waitlist"}
+
+
+async def session_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+    """Upcoming sessions by number or title."""
+    if interaction.guild_id is None:
+        return []
+    bot: CohortBot = interaction.client  # type: ignore[assignment]
+    found = await store.list_upcoming(bot.db, bot.clock, interaction.guild_id, limit=200)
+    needle = current.strip().lstrip("#").lower()
+    matches = [s for s in found if not needle or needle in str(s.id) or needle in s.title.lower()]
+    return [app_commands.Choice(name=cut(f"#{s.id} {s.title} · {s.starts_at:%Y-%m-%d %H:%M} UTC", 100), value=s.id)
+            for s in matches[:25]]
+
+
+@app_commands.guild_only()
+class Sessions(commands.GroupCog, group_name="session"):
+    """Study sessions: schedule, answer, remind, attend."""
+
+    def __init__(self, bot: CohortBot) -> None:
+        self.bot = bot
+        self.messenger = SessionMessenger(bot)
+        self.jobs = SessionJobs(bot.db, bot.clock, bot.scheduler, self.messenger, bot.participation,
+                                pause_after_claim=float(os.environ.get(PAUSE_AFTER_CLAIM_ENV) or 0))
+        self.jobs_ready = asyncio.Event()  # set once the jobs were built from the database at start
+        self._jobs_started = False
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(RsvpButton)
+        self.bot.pagers["sessions"] = self.render_page
+
+    async def cog_unload(self) -> None:
+        for job in self.bot.scheduler.get_jobs():
+            if job.id.startswith("session:"):
+                job.remove()
+
+    # Start-up and events ---------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        for guild in self.bot.guilds:
+            present = {}
+            for channel in (*guild.voice_channels, *guild.stage_channels):
+                for user_id in channel.voice_states:
+                    member = guild.get_member(user_id)
+                    if member is None or not member.bot:
+                        present[user_id] = channel.id
+            await attendance.reconcile_voice(self.bot.db, self.bot.clock, guild.id, present)
+        if not self._jobs_started:  # on_ready comes again after a reconnect; jobs are built once
+            self._jobs_started = True
+            count = await self.jobs.start()
+            self.jobs_ready.set()
+            log.info("session jobs built for %d sessions", count)
+
+    @commands.Cog.listener()
+    async def on_voice_state_update(self, member: discord.Member, before: discord.VoiceState,
+                                    after: discord.VoiceState) -> None:
+        if member.bot or before.channel == after.channel:
+            return
+        if after.channel is None:
+            await attendance.voice_left(self.bot.db, self.bot.clock, member.guild.id, member.id)
+        else:
+            await attendance.voice_joined(self.bot.db, self.bot.clock, member.guild.id, member.id, after.channel.id)
+
+    @commands.Cog.listener()
+    async def on_sessions_settings_changed(self, guild_id: int) -> None:
+        """Reminder offsets changed (``/config reminders``): re-plan upcoming sessions and their jobs."""
+        for session_id in await store.replan_reminders(self.bot.db, self.bot.clock, guild_id):
+            await self.jobs.sync(session_id)
+
+    # Commands -----------------------------------------------------------------------------
+    @app_commands.command(name="schedule")
+    @app_commands.autocomplete(topic=topic_autocomplete, timezone=timezone_autocomplete)
+    @app_commands.describe(
+        topic="The topic the session is about", title="What the session is called",
+        when="When it starts: 2026-12-03 18:00, tomorrow 6pm, next tuesday 18:30, in 2 hours",
+        duration="How long: 90m, 1h30m, 2h (default 60m)", repeat="Repeat the session",
+        until="Last date of a repeating session", timezone="Timezone of `when` (default: yours, else the server's)",
+        capacity="Places available (default: no limit)", voice_channel="Where the session happens",
+        description="What the session covers", native_event="Also create a Discord event",
+        ping="Ping the topic's role with the announcement")
+    async def schedule(self, interaction: discord.Interaction, topic: str, title: str, when: str,
+                       duration: str | None = None,
+                       repeat: Literal["none", "weekly", "biweekly", "monthly"] = "none",
+                       until: str | None = None, timezone: str | None = None,
+                       capacity: app_commands.Range[int, 1, store.CAPACITY_MAX] | None = None,
+                       voice_channel: discord.VoiceChannel | None = None, description: str | None = None,
+                       native_event: bool = False, ping: bool = False) -> None:
+        """Schedule a study session for a topic (organisers)."""
+        member = guild_member(interaction)
+        config = await guild_config.get_config(self.bot.db, member.guild.id)
+        require_organiser(interaction, config.organizer_role_id)
+        found_topic = await topics.get_topic(self.bot.db, member.guild.id, topic)
+        zone = await members.resolve_timezone(self.bot.db, member.guild.id, member.id, timezone)
+        now = self.bot.clock.now()
+        starts_at = parse_when(when, zone, now)
+        length = parse_duration(duration or DEFAULT_DURATION)
+        repeats = Repeat(repeat)
+        ends = parse_until(until, zone, now, starts_at) if until else None
+        channel_id = found_topic.channel_id or config.announcements_channel_id or interaction.channel_id
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        session = await store.schedule_session(
+            self.bot.db, self.bot.clock, guild_id=member.guild.id, host_id=member.id, topic_id=found_topic.id,
+            title=title, starts_at=starts_at, duration=length, zone=zone, repeat=repeats, until=ends,
+            capacity=capacity, voice_channel_id=voice_channel.id if voice_channel else None, channel_id=channel_id,
+            description=description or "", ping_role=ping, native_event=native_event)
+        try:
+            card = await self.messenger.post_card(session)
+        except discord.HTTPException:
+            await store.delete_session(self.bot.db, session.id)
+            raise InvalidInput(f"I could not post the announcement in <#{channel_id}>; check that I may send "
+                               "messages and embeds there, or set another channel with `/topic edit`.") from None
+        problem = await self.messenger.create_native_event(session) if native_event else None
+        await self.jobs.sync(session.id)
+        lines = [f"Scheduled **{safe(session.title, 100)}** (#{session.id}) for {when_both(session.starts_at)}, "
+                 f"{format_duration(session.duration)}, read in {zone}.", f"Card: {card.jump_url}"]
+        if repeats is not Repeat.NONE:
+            lines.append(f"Repeats {repeats.value}" + (f" until {timestamp(ends, 'D')}." if ends else "."))
+        if native_event:
+            lines.append(problem or "A Discord event was created too.")
+        await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="list")
+    @app_commands.autocomplete(topic=topic_autocomplete)
+    @app_commands.describe(topic="Only this topic's sessions", mine="Only sessions you host or answered")
+    async def list_(self, interaction: discord.Interaction, topic: str | None = None, mine: bool = False) -> None:
+        """List upcoming study sessions."""
+        member = guild_member(interaction)
+        slug = (await topics.get_topic(self.bot.db, member.guild.id, topic)).slug if topic else ""
+        state = f"{slug}.{int(mine)}"
+        page = await self.render_page(interaction, state, 0)
+        await interaction.response.send_message(embed=page.embed, view=page_view("sessions", state, page),
+                                                ephemeral=mine, allowed_mentions=NO_PINGS)
+
+    async def render_page(self, interaction: discord.Interaction, state: str, page: int) -> Page:
+        """One page of upcoming sessions; ``state`` is ``"<topic slug>.<mine 0|1>"``."""
+        assert interaction.guild is not None
+        slug, _, mine = state.rpartition(".")
+        topic: Topic | None = await topics.get_topic(self.bot.db, interaction.guild.id, slug) if slug else None
+        member_id = interaction.user.id if mine == "1" else None
+        filters = {"topic_id": topic.id if topic else None, "member_id": member_id}
+        total = await store.count_upcoming(self.bot.db, self.bot.clock, interaction.guild.id, **filters)
+        page, pages = clamp_page(page, total, PER_PAGE)
+        found = await store.list_upcoming(self.bot.db, self.bot.clock, interaction.guild.id, **filters,
+                                          offset=page * PER_PAGE, limit=PER_PAGE)
+        heading = "Your upcoming sessions" if member_id else "Upcoming sessions"
+        embed = discord.Embed(title=heading + (f" · {safe(topic.name, 100)}" if topic else ""), colour=COLOUR)
+        if not found:
+            embed.description = "Nothing scheduled. Organisers schedule sessions with `/session schedule`."
+        names = {t.id: t.name for t in await topics.list_topics(self.bot.db, interaction.guild.id)}
+        for session in found:
+            counts = await rsvp.counts(self.bot.db, session.id)
+            name, value = list_line(session, counts, names.get(session.topic_id or 0))
+            embed.add_field(name=name, value=value, inline=False)
+        embed.set_footer(text=page_footer(page, pages, total, "sessions"))
+        return Page(embed, page, pages)
+
+    @app_commands.command(name="show")
+    @app_commands.rename(session_id="id")
+    @app_commands.autocomplete(session_id=session_autocomplete)
+    @app_commands.describe(session_id="The session's number")
+    async def show(self, interaction: discord.Interaction, session_id: int) -> None:
+        """Show a session with who is coming."""
+        member = guild_member(interaction)
+        session = await store.get_session(self.bot.db, member.guild.id, session_id)
+        embed, _ = await self.messenger.render(session)
+        for label, status in (("Going", RsvpStatus.GOING), ("Maybe", RsvpStatus.MAYBE),
+                              ("Waitlist", RsvpStatus.WAITLIST)):
+            who = await rsvp.members(self.bot.db, session.id, status)
+            if who:
+                embed.add_field(name=f"{label} ({len(who)})", value=people(who), inline=False)
+        if session.message_id and session.channel_id:
+            embed.add_field(name="Card", value=f"https://discord.com/channels/{session.guild_id}/{session.channel_id}/"
+                                               f"{session.message_id}", inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="rsvp")
+    @app_commands.rename(session_id="id")
+    @app_commands.autocomplete(session_id=session_autocomplete)
+    @app_commands.describe(session_id="The session's number", status="Your answer")
+    async def rsvp_(self, interaction: discord.Interaction, session_id: int,
+                    status: Literal["going", "maybe", "no"]) -> None:
+        """Answer a session: going, maybe or no."""
+        member = guild_member(interaction)
+        session = await store.get_session(self.bot.db, member.guild.id, session_id)
+        try:
+            result = await rsvp.answer(self.bot.db, self.bot.clock, session, member.id, RsvpStatus(status))
+        except SessionFull as full:  # not an error to hide: the reply carries the waitlist offer
+            view = waitlist_view(session.id) if full.position is None else discord.utils.MISSING
+            await interaction.response.send_message(full.message, view=view, ephemeral=True,
+                                                    allowed_mentions=NO_PINGS)
+            return
+        await interaction.response.send_message(self._answer_text(result), ephemeral=True, allowed_mentions=NO_PINGS)
+        await self._after_answer(result, refresh_card=True)
+
+    async def answer_from_button(self, interaction: discord.Interaction, session_id: int, answer: str) -> None:
+        """A Going/Maybe/Can't button on a card, or "Join the waitlist" on the offer."""
+        member = guild_member(interaction)
+        session = await store.get_session(self.bot.db, member.guild.id, session_id)
+        status = RsvpStatus(answer)
+        try:
+            result = await rsvp.answer(self.bot.db, self.bot.clock, session, member.id, status,
+                                       join_waitlist=status is RsvpStatus.WAITLIST)
+        except SessionFull as full:
+            view = waitlist_view(session.id) if full.position is None else discord.utils.MISSING
+            await interaction.response.send_message(full.message, view=view, ephemeral=True,
+                                                    allowed_mentions=NO_PINGS)
+            return
+        if status is RsvpStatus.WAITLIST:  # clicked in the ephemeral offer: answer there, update the card
+            await interaction.response.edit_message(content=self._answer_text(result), view=None)
+            await self._after_answer(result, refresh_card=True)
+            return
+        embed, view = await self.messenger.render(result.session)
+        await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NO_PINGS)
+        await interaction.followup.send(self._answer_text(result), ephemeral=True, allowed_mentions=NO_PINGS)
+        await self._after_answer(result, refresh_card=False)
+
+    def _answer_text(self, result: RsvpResult) -> str:
+        title = safe(result.session.title, 100)
+        if result.status is RsvpStatus.WAITLIST:
+            return f"{ANSWER_TEXT[result.status]} for **{title}**: number {result.waitlist_position} in line."
+        prefix = ANSWER_TEXT[result.status] if result.changed else f"No change: {ANSWER_TEXT[result.status].lower()}"
+        return f"{prefix} to **{title}** ({timestamp(result.session.starts_at, 'F')})."
+
+    async def _after_answer(self, result: RsvpResult, *, refresh_card: bool) -> None:
+        if refresh_card and result.changed:
+            await self.messenger.refresh_card(result.session)
+        await self._tell_promoted(result.session, result.promoted)
+
+    async def _tell_promoted(self, session: Session, promoted: tuple[int, ...]) -> None:
+        if not promoted:
+            return
+        text = (f"🎉 A place freed up: you are now going to **{safe(session.title, 100)}** "
+                f"({timestamp(session.starts_at, 'F')}, session #{session.id}).")
+        await self._tell(session, list(promoted), text)
+
+    async def _tell(self, session: Session, user_ids: list[int], text: str) -> bool:
+        """Tell members about a change; the change stands even if Discord refuses the notice."""
+        try:
+            await self.messenger.notify(session, user_ids, text)
+        except DeliveryFailed as error:
+            log.warning("session %s: could not tell members: %s", session.id, error)
+            return False
+        return True
+
+    @app_commands.command(name="edit")
+    @app_commands.rename(session_id="id")
+    @app_commands.autocomplete(session_id=session_autocomplete)
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    @app_commands.describe(session_id="The session's number", title="New title", when="New start time",
+                           duration="New length, e.g. 90m", capacity="New number of places",
+                           voice_channel="New voice channel", description="New description",
+                           timezone="Timezone of `when` (default: the session's)",
+                           clear_capacity="Remove the limit on places", clear_voice_channel="Remove the voice channel")
+    async def edit(self, interaction: discord.Interaction, session_id: int, title: str | None = None,
+                   when: str | None = None, duration: str | None = None,
+                   capacity: app_commands.Range[int, 1, store.CAPACITY_MAX] | None = None,
+                   voice_channel: discord.VoiceChannel | None = None, description: str | None = None,
+                   timezone: str | None = None, clear_capacity: bool = False,
+                   clear_voice_channel: bool = False) -> None:
+        """Change a session; members going are told what changed (host or organisers)."""
+        member = guild_member(interaction)
+        session = await store.get_session(self.bot.db, member.guild.id, session_id)
+        await self._require_manager(interaction, session)
+        zone = guild_config.parse_timezone(timezone) if timezone else session.timezone
+        result = await store.edit_session(
+            self.bot.db, self.bot.clock, session, title=title,
+            starts_at=parse_when(when, zone, self.bot.clock.now()) if when else None,
+            duration=parse_duration(duration) if duration else None, capacity=capacity,
+            clear_capacity=clear_capacity, voice_channel_id=voice_channel.id if voice_channel else None,
+            clear_voice_channel=clear_voice_channel, description=description)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        updated = result.session
+        await self.messenger.refresh_card(updated)
+        if updated.native_event_id:
+            await self.messenger.update_native_event(updated)
+        await self.jobs.sync(updated.id)
+        summary = "\n".join(f"• {c.label}: {safe(c.before, 200) + ' → ' if c.before else ''}{safe(c.after, 200)}"
+                            for c in result.changes)
+        going = await rsvp.members(self.bot.db, updated.id, RsvpStatus.GOING)
+        going = [user_id for user_id in going if user_id not in result.promoted]
+        told = await self._tell(updated, going, f"✏️ **{safe(updated.title, 100)}** (session #{updated.id}) "
+                                                f"changed:\n{summary}")
+        await self._tell_promoted(updated, result.promoted)
+        outcome = (f"{len(going)} member(s) going were told." if told else
+                   f"I could not post the notice in <#{updated.channel_id}>, so members were not told.")
+        await interaction.followup.send(f"Updated session #{updated.id}:\n{summary}\n{outcome}", ephemeral=True,
+                                        allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="cancel")
+    @app_commands.rename(session_id="id")
+    @app_commands.autocomplete(session_id=session_autocomplete)
+    @app_commands.describe(session_id="The session's number", reason="Why (members are told)",
+                           series="Cancel every remaining session of the series")
+    async def cancel(self, interaction: discord.Interaction, session_id: int, reason: str | None = None,
+                     series: bool = False) -> None:
+        """Cancel a session or its whole series; members who answered are told (host or organisers)."""
+        member = guild_member(interaction)
+        session = await store.get_session(self.bot.db, member.guild.id, session_id)
+        await self._require_manager(interaction, session)
+        cancelled = await store.cancel_session(self.bot.db, self.bot.clock, session, reason=reason, series=series)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        why = f" Reason: {safe(reason, 300)}" if reason else ""
+        told = 0
+        for occurrence in cancelled:
+            await self.messenger.refresh_card(occurrence)
+            if occurrence.native_event_id:
+                await self.messenger.cancel_native_event(occurrence)
+            await self.jobs.sync(occurrence.id)
+            answered = await rsvp.members(self.bot.db, occurrence.id, RsvpStatus.GOING, RsvpStatus.MAYBE)
+            if await self._tell(occurrence, answered, f"❌ **{safe(occurrence.title, 100)}** "
+                                                      f"({timestamp(occurrence.starts_at, 'F')}, session "
+                                                      f"#{occurrence.id}) is cancelled.{why}"):
+                told += len(answered)
+        if session.series_id is not None:  # cancelling one occurrence may have created the next
+            for later in await store.series_occurrences(self.bot.db, session.series_id):
+                if later.message_id is None and not later.cancelled:
+                    await self.jobs.sync(later.id)
+        what = f"{len(cancelled)} session(s) of the series" if series else f"session #{session.id}"
+        await interaction.followup.send(f"Cancelled {what}; {told} member(s) who answered were told.",
+                                        ephemeral=True, allowed_mentions=NO_PINGS)
+
+    async def _require_manager(self, interaction: discord.Interaction, session: Session) -> None:
+        """The host, or an organiser, may change a session."""
+        if interaction.user.id != session.host_id:
+            config = await guild_config.get_config(self.bot.db, session.guild_id)
+            require_organiser(interaction, config.organizer_role_id)
+
+    @app_commands.command(name="calendar")
+    @app_commands.autocomplete(topic=topic_autocomplete)
+    @app_commands.describe(topic="Only this topic's sessions")
+    async def calendar(self, interaction: discord.Interaction, topic: str | None = None) -> None:
+        """Download upcoming sessions as a calendar file (.ics)."""
+        member = guild_member(interaction)
+        found_topic = await topics.get_topic(self.bot.db, member.guild.id, topic) if topic else None
+        sessions = await store.calendar_sessions(self.bot.db, self.bot.clock, member.guild.id,
+                                                 topic_id=found_topic.id if found_topic else None)
+        anchors = {}
+        for series_id in {s.series_id for s in sessions if s.series_id is not None}:
+            anchor = await store.series_anchor(self.bot.db, series_id)
+            if anchor is not None:
+                anchors[series_id] = anchor
+        names = {t.id: t.name for t in await topics.list_topics(self.bot.db, member.guild.id)}
+        name = f"{member.guild.name} study sessions" + (f" · {found_topic.name}" if found_topic else "")
+        data = ics.build_calendar(sessions, anchors, now=self.bot.clock.now(), name=name, topic_names=names)
+        filename = f"sessions-{found_topic.slug}.ics" if found_topic else "sessions.ics"
+        live = sum(1 for s in sessions if not s.cancelled)
+        await interaction.response.send_message(
+            f"{live} upcoming session(s). Import the file into your calendar app.",
+            file=discord.File(io.BytesIO(data), filename=filename), ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="attendance")
+    @app_commands.rename(session_id="id")
+    @app_commands.autocomplete(session_id=session_autocomplete)
+    @app_commands.describe(session_id="The session's number")
+    async def attendance_(self, interaction: discord.Interaction, session_id: int) -> None:
+        """Show who attended a session, and for how long."""
+        member = guild_member(interaction)
+        session = await store.get_session(self.bot.db, member.guild.id, session_id)
+        if not session.has_started(self.bot.clock.now()):
+            raise InvalidInput(f"Session #{session.id} has not started yet; attendance is taken during it.")
+        found, minimum, final = await self.messenger.attendance_for(session)
+        await interaction.response.send_message(embed=attendance_embed(session, found, minimum, final=final),
+                                                ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="remind")
+    @app_commands.describe(dm="True: reminders come by DM; False: in the session's channel")
+    async def remind(self, interaction: discord.Interaction, dm: bool) -> None:
+        """Choose whether session reminders reach you by DM."""
+        member = guild_member(interaction)
+        await members.set_remind_dm(self.bot.db, member.guild.id, member.id, dm)
+        text = ("Reminders now come to you by DM (if your DMs are closed, they are posted in the channel)."
+                if dm else "Reminders now ping you in the session's channel.")
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def setup(bot: CohortBot) -> None:
+    await bot.add_cog(Sessions(bot))
