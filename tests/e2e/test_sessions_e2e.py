@@ -53,6 +53,20 @@ async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
+async def delivery_outcome(bot: CohortBot, session_id: int, kind: str) -> Any:
+    """The delivery row once it has an outcome (the bot records it just after Discord answers)."""
+    async def settled() -> Any:
+        return next((d for d in await deliveries.history(bot.db, session_id)
+                     if d.kind == kind and d.outcome is not None), None)
+
+    for _ in range(100):
+        found = await settled()
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"delivery {kind} of session {session_id} never got an outcome")
+
+
 async def use_announcements(standin: StandIn) -> None:
     reply = await standin.slash("config channel", user=standin.admin,
                                 options={"kind": "announcements", "channel": standin.announcements})
@@ -329,8 +343,9 @@ async def test_a_reminder_is_posted_by_the_scheduler_pinging_only_those_going(
     assert f"<#{standin.voice.id}>" in reminder.content and "Paper club" in reminder.content
     assert f"<@{standin.alice.id}>" in reminder.content and f"<@{standin.bob.id}>" not in reminder.content
     assert pinged(standin, reminder) == ({standin.alice.id}, set())
-    history = {d.kind: d for d in await deliveries.history(bot.db, session_id)}
-    assert history["remind-1m"].outcome == "sent" and history["remind-1m"].claimed_at is not None
+    # The message reaches Discord before the bot marks it sent: wait for the mark.
+    sent = await delivery_outcome(bot, session_id, "remind-1m")
+    assert sent.outcome == "sent" and sent.claimed_at is not None
     assert cog(bot).jobs.armed_job(session_id) == f"session:{session_id}:start"
 
 
@@ -352,7 +367,7 @@ async def test_dm_reminders_fall_back_to_the_channel_when_dms_are_closed(
     [dm] = standin.dms_to(standin.alice)
     assert "Reminder" in dm.text and "Paper club" in dm.text
     assert any("closed DMs" in r.getMessage() and r.levelno < logging.ERROR for r in caplog.records)
-    assert (await deliveries.history(bot.db, session_id))[0].outcome == "sent"
+    assert (await delivery_outcome(bot, session_id, "remind-1m")).outcome == "sent"
 
 
 async def test_after_downtime_a_recent_reminder_is_sent_once_and_an_old_one_skipped(
