@@ -36,7 +36,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 async def populate(db: Database) -> float:
     """10,000 members with a row for each of the last 90 days; a tenth went quiet 60 days ago."""
     rng = random.Random(7)
-    await guilds.ensure_guild(db, FakeClock(NOW - timedelta(days=365)), GUILD, [])
+    await guilds.ensure_guild(db, FakeClock(NOW - timedelta(days=365)), GUILD, {})
     today = NOW.date()
     started = time.perf_counter()
     async with db.transaction():

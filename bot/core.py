@@ -77,7 +77,7 @@ class CohortBot(commands.Bot):
         self.started_at: datetime = clock.now()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.participation = ParticipationRecorder(db, clock)
-        self.guild_seeders: list[GuildSeeder] = [self._seed_topics]
+        self.guild_seeders: dict[str, GuildSeeder] = {"topics": self._seed_topics}
         self.guilds_seeded = asyncio.Event()
         self.pagers: dict[str, PageRenderer] = {}
         self._sync_on_start = sync_commands

@@ -209,7 +209,7 @@ class Feeds(commands.GroupCog, group_name="feed"):
 
     async def cog_load(self) -> None:
         self.bot.pagers["feeds"] = self.render_page
-        self.bot.guild_seeders.append(self.seed_guild)
+        self.bot.guild_seeders["feeds"] = self.seed_guild
         # The first run is right away: it sends anything a crash left in the outbox and checks
         # whatever fell due while the bot was down.
         self.bot.scheduler.add_job(self.poll_job, "interval", seconds=self.bot.settings.feed_poll_seconds,
@@ -219,8 +219,7 @@ class Feeds(commands.GroupCog, group_name="feed"):
     async def cog_unload(self) -> None:
         if self.bot.scheduler.get_job(POLL_JOB):
             self.bot.scheduler.remove_job(POLL_JOB)
-        if self.seed_guild in self.bot.guild_seeders:
-            self.bot.guild_seeders.remove(self.seed_guild)
+        self.bot.guild_seeders.pop("feeds", None)
         # Stop a cycle still running before the HTTP session and the database close under it. What
         # it had committed stays; a post in flight is sent again after the restart (see poller).
         running = self._polling

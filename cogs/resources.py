@@ -201,14 +201,13 @@ class Resources(commands.GroupCog, group_name="resource"):
     async def cog_load(self) -> None:
         self.bot.pagers["resources"] = self.render_page
         self.bot.add_dynamic_items(UpvoteButton, SaveButton)
-        self.bot.guild_seeders.append(self.seed_guild)
+        self.bot.guild_seeders["resources"] = self.seed_guild
         await self.schedule_linkcheck()
 
     async def cog_unload(self) -> None:
         self.bot.pagers.pop("resources", None)
         self.bot.remove_dynamic_items(UpvoteButton, SaveButton)
-        if self.seed_guild in self.bot.guild_seeders:
-            self.bot.guild_seeders.remove(self.seed_guild)
+        self.bot.guild_seeders.pop("resources", None)
         if self.bot.scheduler.get_job(LINKCHECK_JOB):
             self.bot.scheduler.remove_job(LINKCHECK_JOB)
 

@@ -22,7 +22,7 @@ ALICE, BOB, CAROL, MOD, OTHER_MOD = 201, 202, 203, 301, 302
 
 
 async def install(db: Database, clock: FakeClock) -> None:
-    await guilds.ensure_guild(db, clock, GUILD, [])
+    await guilds.ensure_guild(db, clock, GUILD, {})
 
 
 async def record(db: Database, clock: FakeClock, user_id: int, days_ago: int, **counts: int) -> None:

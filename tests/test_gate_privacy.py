@@ -32,7 +32,7 @@ async def test_an_unregistered_user_column_is_found(db: Database) -> None:
 
 async def alice_everywhere(db: Database, clock: FakeClock) -> int:
     """Alice applied (Mod asked a question), took part in two guilds, and was pruned once."""
-    await guilds.ensure_guild(db, clock, GUILD, [])
+    await guilds.ensure_guild(db, clock, GUILD, {})
     await topics.seed_topics(db, clock, GUILD)
     config = await gate_config.setup_gate(db, clock, guild_id=GUILD, configured_by=MOD, newcomer_role_id=1,
                                           member_role_id=2, review_channel_id=3)

@@ -19,8 +19,8 @@ async def test_first_sight_seeds_three_topics_once(db: Database, clock: FakeCloc
     async def seed(guild_id: int) -> None:
         await topics.seed_topics(db, clock, guild_id)
 
-    assert await ensure_guild(db, clock, GUILD, [seed]) is True
-    assert await ensure_guild(db, clock, GUILD, [seed]) is False
+    assert await ensure_guild(db, clock, GUILD, {"topics": seed}) == ["topics"]
+    assert await ensure_guild(db, clock, GUILD, {"topics": seed}) == []
     slugs = [t.slug for t in await topics.list_topics(db, GUILD)]
     assert sorted(slugs) == ["ml-in-browsers", "mlops", "online-learning"]
 
@@ -34,9 +34,23 @@ async def test_a_failed_seeder_runs_again_next_time(db: Database, clock: FakeClo
             raise RuntimeError("network down")
 
     with pytest.raises(RuntimeError):
-        await ensure_guild(db, clock, GUILD, [flaky])
-    assert await ensure_guild(db, clock, GUILD, [flaky]) is True
+        await ensure_guild(db, clock, GUILD, {"flaky": flaky})
+    assert await ensure_guild(db, clock, GUILD, {"flaky": flaky}) == ["flaky"]
     assert calls == [GUILD, GUILD]
+
+
+async def test_a_seeder_added_later_still_seeds_a_known_guild(db: Database, clock: FakeClock) -> None:
+    seen = []
+
+    async def first(guild_id: int) -> None:
+        seen.append("first")
+
+    async def later(guild_id: int) -> None:
+        seen.append("later")
+
+    await ensure_guild(db, clock, GUILD, {"first": first})
+    assert await ensure_guild(db, clock, GUILD, {"first": first, "later": later}) == ["later"]
+    assert seen == ["first", "later"]
 
 
 async def test_add_edit_remove(db: Database, clock: FakeClock) -> None:

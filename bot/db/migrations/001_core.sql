@@ -1,10 +1,18 @@
--- 001_core: guilds seen, per-guild settings, topics, member participation.
+-- 001_core: guilds seen and seeded, per-guild settings, topics, member participation.
 
 CREATE TABLE guilds (
     guild_id     INTEGER PRIMARY KEY,
-    installed_at TEXT NOT NULL,          -- ISO 8601, UTC: first time the bot saw the guild
-    seeded_at    TEXT                    -- set once every first-sight seeder has run
+    installed_at TEXT NOT NULL           -- ISO 8601, UTC: first time the bot saw the guild
 );
+
+-- Which first-sight seeders (starter topics, starter library, FEED_URLS…) have run per guild, so
+-- a feature added later still seeds guilds the bot already knew.
+CREATE TABLE guild_seeds (
+    guild_id  INTEGER NOT NULL,
+    seeder    TEXT    NOT NULL,
+    seeded_at TEXT    NOT NULL,
+    PRIMARY KEY (guild_id, seeder)
+) WITHOUT ROWID;
 
 -- Per-guild settings as keys; each feature owns keys with its own prefix ("sessions.…").
 CREATE TABLE guild_settings (
