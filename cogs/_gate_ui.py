@@ -1,20 +1,26 @@
-"""What the gate looks like on Discord: cards, checks of what the bot may do, DMs, the mod log.
+"""What the gate looks like on Discord: buttons, forms, cards, checks of what the bot may do, DMs.
 
 A private helper of ``cogs/gate.py`` (the leading underscore keeps it from loading as an extension).
+Buttons and forms only parse what was pressed or typed and hand it to the Gate cog.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 from discord import app_commands
 
+from bot.errors import NotFound
+from bot.gate import applications
 from bot.gate.applications import Application, Question
 from bot.gate.config import GateConfig
 from bot.gate.inactivity import InactiveMember, InactivityReport, Prune
+from bot.gate.scoring import BACKGROUND_MAX, GOALS_MAX, HOURS_MAX_CHARS, LINK_MAX, TOPICS_MAX
+from bot.tree import report_interaction_error
 from bot.ui.render import (
     COLOUR,
     COLOUR_BAD,
@@ -23,9 +29,13 @@ from bot.ui.render import (
     EMBED_DESCRIPTION,
     FIELD_VALUE,
     NO_PINGS,
+    cut,
     safe,
     when,
 )
+
+if TYPE_CHECKING:
+    from cogs.gate import Gate
 
 log = logging.getLogger("cogs.gate")
 
@@ -33,6 +43,207 @@ DMS_CLOSED = 50007  # Discord: "Cannot send messages to this user"
 EMBED_TOTAL = 6000
 REPORT_PER_PAGE = 15
 PRUNE_LIST_SHOWN = 60
+
+
+def gate_cog(interaction: discord.Interaction) -> Gate:
+    """The running Gate cog, which the buttons and modals below hand their work to."""
+    from cogs import gate  # at call time: cogs.gate imports this module
+
+    cog = interaction.client.get_cog("Gate")  # type: ignore[attr-defined]
+    if not isinstance(cog, gate.Gate):
+        raise NotFound("The membership gate is not running; try again in a moment.")
+    return cog
+
+
+# Buttons that keep working after a restart (DynamicItems) ---------------------------------------
+class ApplyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"gate:apply:(?P<guild_id>\d+)"):
+    """The Apply button under a welcome or a reminder; carries the guild so it also works in DMs."""
+
+    def __init__(self, guild_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Apply", style=discord.ButtonStyle.success,
+                                           custom_id=f"gate:apply:{guild_id}"))
+        self.guild_id = guild_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> ApplyButton:
+        return cls(int(match["guild_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await gate_cog(interaction).open_apply(interaction, self.guild_id)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"gate:(?P<action>approve|reject|ask):(?P<id>\d+)"):
+    """Approve, Reject or Ask on a review card."""
+
+    STYLES: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
+        "approve": ("Approve", discord.ButtonStyle.success),
+        "reject": ("Reject", discord.ButtonStyle.danger),
+        "ask": ("Ask", discord.ButtonStyle.secondary),
+    }
+
+    def __init__(self, action: str, application_id: int) -> None:
+        label, style = self.STYLES[action]
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"gate:{action}:{application_id}"))
+        self.action = action
+        self.application_id = application_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> ReviewButton:
+        return cls(match["action"], int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await gate_cog(interaction).review_pressed(interaction, self.action, self.application_id)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+class ReplyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"gate:reply:(?P<id>\d+)"):
+    """Under a reviewer's question in the applicant's DMs."""
+
+    def __init__(self, question_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Reply", style=discord.ButtonStyle.primary,
+                                           custom_id=f"gate:reply:{question_id}"))
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> ReplyButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await gate_cog(interaction).open_reply(interaction, self.question_id)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+class PruneButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                  template=r"gate:(?P<action>confirm|cancel):(?P<id>\d+)"):
+    """Confirm or Cancel under a prune list; only the invoker, within five minutes (checked in the database)."""
+
+    def __init__(self, action: str, prune_id: int) -> None:
+        label, style = (("Confirm", discord.ButtonStyle.danger) if action == "confirm"
+                        else ("Cancel", discord.ButtonStyle.secondary))
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"gate:{action}:{prune_id}"))
+        self.action = action
+        self.prune_id = prune_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> PruneButton:
+        return cls(match["action"], int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await gate_cog(interaction).prune_pressed(interaction, self.action, self.prune_id)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+def apply_view(guild_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ApplyButton(guild_id))
+    return view
+
+
+def review_view(application: Application) -> discord.ui.View | None:
+    if application.status != applications.OPEN:
+        return None
+    view = discord.ui.View(timeout=None)
+    for action in ("approve", "reject", "ask"):
+        view.add_item(ReviewButton(action, application.id))
+    return view
+
+
+def reply_view(question_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReplyButton(question_id))
+    return view
+
+
+def prune_view(prune_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PruneButton("confirm", prune_id))
+    view.add_item(PruneButton("cancel", prune_id))
+    return view
+
+
+# Modals (Discord: title <= 45, label <= 45, <= 5 inputs, value <= 4000) ---------------------------
+def text_input(custom_id: str, label: str, max_length: int, *, paragraph: bool = False, required: bool = True,
+               placeholder: str | None = None) -> discord.ui.TextInput[Any]:
+    return discord.ui.TextInput(custom_id=custom_id, label=cut(label, 45), max_length=max_length, required=required,
+                                placeholder=cut(placeholder, 100) if placeholder else None,
+                                style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short)
+
+
+class ApplyModal(discord.ui.Modal):
+    def __init__(self, guild_id: int, guild_name: str) -> None:
+        super().__init__(title=cut(f"Apply to {guild_name}", 45), timeout=1800)
+        self.guild_id = guild_id
+        self.topics = text_input("topics", "Topics of interest (comma-separated)", TOPICS_MAX,
+                                 placeholder="e.g. mlops, rust, linear algebra")
+        self.background = text_input("background", "Your background", BACKGROUND_MAX, paragraph=True,
+                                     placeholder="What you have learned or worked on so far")
+        self.goals = text_input("goals", "What do you want to learn or build?", GOALS_MAX, paragraph=True)
+        self.hours = text_input("hours", "Hours per week you commit", HOURS_MAX_CHARS, placeholder="e.g. 6")
+        self.link = text_input("link", "GitHub or portfolio link (optional)", LINK_MAX, required=False,
+                               placeholder="https://github.com/you")
+        for item in (self.topics, self.background, self.goals, self.hours, self.link):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            await gate_cog(interaction).submit_apply(
+                interaction, self.guild_id, topics=self.topics.value, background=self.background.value,
+                goals=self.goals.value, hours=self.hours.value, link=self.link.value)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+class ReasonModal(discord.ui.Modal):
+    """Reject (a reason) or Ask (a question): one paragraph for the applicant."""
+
+    def __init__(self, action: str, application_id: int) -> None:
+        title = "Reject" if action == "reject" else "Ask"
+        super().__init__(title=f"{title} application #{application_id}"[:45], timeout=1800)
+        self.action = action
+        self.application_id = application_id
+        label = "Reason (sent to the applicant)" if action == "reject" else "Question (sent to the applicant)"
+        self.text = text_input("text", label, applications.REASON_MAX, paragraph=True)
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            cog = gate_cog(interaction)
+            if self.action == "reject":
+                await cog.submit_reject(interaction, self.application_id, self.text.value)
+            else:
+                await cog.submit_question(interaction, self.application_id, self.text.value)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+class ReplyModal(discord.ui.Modal):
+    def __init__(self, question_id: int, question: str) -> None:
+        super().__init__(title="Reply to the reviewers", timeout=1800)
+        self.question_id = question_id
+        one_line = " ".join(question.split())  # a label is a single line
+        self.answer = text_input("answer", f"Q: {one_line}", applications.ANSWER_MAX, paragraph=True,
+                                 placeholder=one_line)
+        self.add_item(self.answer)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            await gate_cog(interaction).submit_reply(interaction, self.question_id, self.answer.value)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
 
 
 # Who may do what -------------------------------------------------------------------------------
@@ -142,7 +353,8 @@ def config_embed(config: GateConfig, problems: Sequence[str], *, content_intent:
                           "they have passed them.")
     checks = "\n".join(f"❌ {p}" for p in problems) if problems else "✅ I can do everything the gate needs."
     embed.add_field(name="Checks", value=checks[:FIELD_VALUE], inline=False)
-    embed.set_footer(text=f"Set up {config.configured_at:%Y-%m-%d %H:%M} UTC")
+    embed.set_footer(text="Set up")  # Discord shows the timestamp after it, in each reader's own time
+    embed.timestamp = config.configured_at
     return embed
 
 
@@ -166,8 +378,8 @@ def review_card(application: Application, *, applicant: str, topic_names: Sequen
                               f"(younger than {min_account_age_days} days).")
     embed.description = embed.description[:EMBED_DESCRIPTION]
     chosen = ", ".join(safe(name, 100) for name in topic_names)
-    embed.add_field(name="Topics", value=safe(answers.topics_text, 600) + (f"\nMatched: {chosen}" if chosen else ""),
-                    inline=False)
+    embed.add_field(name="Topics", inline=False,  # many long topic names can outgrow a field
+                    value=cut(safe(answers.topics_text, 600) + (f"\nMatched: {chosen}" if chosen else ""), FIELD_VALUE))
     embed.add_field(name="Background", value=safe(answers.background, FIELD_VALUE), inline=False)
     embed.add_field(name="Wants to learn or build", value=safe(answers.goals, FIELD_VALUE), inline=False)
     embed.add_field(name="Hours per week", value=str(answers.hours_per_week))
@@ -187,8 +399,8 @@ def review_card(application: Application, *, applicant: str, topic_names: Sequen
         embed.add_field(name="Decision", value=outcome[:FIELD_VALUE], inline=False)
     if note:
         embed.add_field(name="Note", value=note[:FIELD_VALUE], inline=False)
-    submitted = f"{application.submitted_at:%Y-%m-%d %H:%M} UTC"
-    embed.set_footer(text=f"Applicant id {application.user_id} · submitted {submitted}")
+    embed.set_footer(text=f"Applicant id {application.user_id} · submitted")  # then the timestamp, in local time
+    embed.timestamp = application.submitted_at
     return fit(embed)
 
 
@@ -252,6 +464,11 @@ def prune_embed(prune: Prune, *, result: str | None = None) -> discord.Embed:
 
 
 # Sending ---------------------------------------------------------------------------------------
+def quoted(text: str | None, limit: int) -> str:
+    """User text as a Discord block quote (every line of it), escaped and cut to ``limit``."""
+    return cut("> " + safe(text).replace("\n", "\n> "), limit)
+
+
 async def send_dm(user: discord.User | discord.Member, **kwargs: Any) -> bool:
     """DM a user; closed DMs (50007) are normal, so they are logged quietly and False is returned."""
     try:

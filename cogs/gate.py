@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-import re
-from collections import Counter
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -20,22 +18,33 @@ from bot.gate import config as gate_config
 from bot.gate.applications import Application
 from bot.gate.config import ConfigCache, GateConfig
 from bot.gate.inactivity import InactivityReport, MemberSince, Prune
-from bot.gate.scoring import BACKGROUND_MAX, GOALS_MAX, HOURS_MAX_CHARS, LINK_MAX, TOPICS_MAX, parse_answers
-from bot.tree import report_interaction_error
+from bot.gate.scoring import parse_answers
 from bot.ui.checks import require
 from bot.ui.paging import Page, clamp_page, page_view
 from bot.ui.render import COLOUR_BAD, COLOUR_WARN, NO_PINGS, cut, safe, when
 from cogs._gate_ui import (
     PRUNE_LIST_SHOWN,
     REPORT_PER_PAGE,
+    ApplyButton,
+    ApplyModal,
+    PruneButton,
+    ReasonModal,
+    ReplyButton,
+    ReplyModal,
+    ReviewButton,
+    apply_view,
     config_embed,
     decision_log,
     is_moderator,
     post,
     prune_embed,
+    prune_view,
+    quoted,
+    reply_view,
     report_embed,
     require_moderator,
     review_card,
+    review_view,
     role_problem,
     send_dm,
     setup_problems,
@@ -44,201 +53,7 @@ from cogs._gate_ui import (
 log = logging.getLogger(__name__)
 
 SWEEP_MINUTES = 10
-ANSWER_MAX = applications.ANSWER_MAX
 COUNTED_MESSAGE_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
-
-
-def gate_cog(interaction: discord.Interaction) -> Gate:
-    cog = interaction.client.get_cog("Gate")  # type: ignore[attr-defined]
-    if not isinstance(cog, Gate):
-        raise NotFound("The membership gate is not running; try again in a moment.")
-    return cog
-
-
-# Persistent buttons ------------------------------------------------------------------------------
-class ApplyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"gate:apply:(?P<guild_id>\d+)"):
-    """The Apply button under a welcome or a reminder; carries the guild so it also works in DMs."""
-
-    def __init__(self, guild_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Apply", style=discord.ButtonStyle.success,
-                                           custom_id=f"gate:apply:{guild_id}"))
-        self.guild_id = guild_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> ApplyButton:
-        return cls(int(match["guild_id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await gate_cog(interaction).open_apply(interaction, self.guild_id)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-
-class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                   template=r"gate:(?P<action>approve|reject|ask):(?P<id>\d+)"):
-    """Approve, Reject or Ask on a review card."""
-
-    STYLES: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
-        "approve": ("Approve", discord.ButtonStyle.success),
-        "reject": ("Reject", discord.ButtonStyle.danger),
-        "ask": ("Ask", discord.ButtonStyle.secondary),
-    }
-
-    def __init__(self, action: str, application_id: int) -> None:
-        label, style = self.STYLES[action]
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"gate:{action}:{application_id}"))
-        self.action = action
-        self.application_id = application_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> ReviewButton:
-        return cls(match["action"], int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await gate_cog(interaction).review_pressed(interaction, self.action, self.application_id)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-
-class ReplyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"gate:reply:(?P<id>\d+)"):
-    """Under a reviewer's question in the applicant's DMs."""
-
-    def __init__(self, question_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Reply", style=discord.ButtonStyle.primary,
-                                           custom_id=f"gate:reply:{question_id}"))
-        self.question_id = question_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> ReplyButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            question = await applications.get_question(gate_cog(interaction).bot.db, self.question_id)
-            if question.answer is not None:
-                raise InvalidInput("You already answered this question; thank you.")
-            await interaction.response.send_modal(ReplyModal(question.id, question.question))
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-
-class PruneButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                  template=r"gate:(?P<action>confirm|cancel):(?P<id>\d+)"):
-    """Confirm or Cancel under a prune list; only the invoker, within five minutes (checked in the database)."""
-
-    def __init__(self, action: str, prune_id: int) -> None:
-        label, style = (("Confirm", discord.ButtonStyle.danger) if action == "confirm"
-                        else ("Cancel", discord.ButtonStyle.secondary))
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"gate:{action}:{prune_id}"))
-        self.action = action
-        self.prune_id = prune_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> PruneButton:
-        return cls(match["action"], int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await gate_cog(interaction).prune_pressed(interaction, self.action, self.prune_id)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-
-def apply_view(guild_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(ApplyButton(guild_id))
-    return view
-
-
-def review_view(application: Application) -> discord.ui.View | None:
-    if application.status != applications.OPEN:
-        return None
-    view = discord.ui.View(timeout=None)
-    for action in ("approve", "reject", "ask"):
-        view.add_item(ReviewButton(action, application.id))
-    return view
-
-
-def prune_view(prune_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(PruneButton("confirm", prune_id))
-    view.add_item(PruneButton("cancel", prune_id))
-    return view
-
-
-# Modals (Discord: title <= 45, label <= 45, <= 5 inputs, value <= 4000) ---------------------------
-def text_input(custom_id: str, label: str, max_length: int, *, paragraph: bool = False, required: bool = True,
-               placeholder: str | None = None) -> discord.ui.TextInput[Any]:
-    return discord.ui.TextInput(custom_id=custom_id, label=cut(label, 45), max_length=max_length, required=required,
-                                placeholder=cut(placeholder, 100) if placeholder else None,
-                                style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short)
-
-
-class ApplyModal(discord.ui.Modal):
-    def __init__(self, guild_id: int, guild_name: str) -> None:
-        super().__init__(title=cut(f"Apply to {guild_name}", 45), timeout=1800)
-        self.guild_id = guild_id
-        self.topics = text_input("topics", "Topics of interest (comma-separated)", TOPICS_MAX,
-                                 placeholder="e.g. mlops, rust, linear algebra")
-        self.background = text_input("background", "Your background", BACKGROUND_MAX, paragraph=True,
-                                     placeholder="What you have learned or worked on so far")
-        self.goals = text_input("goals", "What do you want to learn or build?", GOALS_MAX, paragraph=True)
-        self.hours = text_input("hours", "Hours per week you commit", HOURS_MAX_CHARS, placeholder="e.g. 6")
-        self.link = text_input("link", "GitHub or portfolio link (optional)", LINK_MAX, required=False,
-                               placeholder="https://github.com/you")
-        for item in (self.topics, self.background, self.goals, self.hours, self.link):
-            self.add_item(item)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            await gate_cog(interaction).submit_apply(
-                interaction, self.guild_id, topics=self.topics.value, background=self.background.value,
-                goals=self.goals.value, hours=self.hours.value, link=self.link.value)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-
-class ReasonModal(discord.ui.Modal):
-    """Reject (a reason) or Ask (a question): one paragraph for the applicant."""
-
-    def __init__(self, action: str, application_id: int) -> None:
-        title = "Reject" if action == "reject" else "Ask"
-        super().__init__(title=f"{title} application #{application_id}"[:45], timeout=1800)
-        self.action = action
-        self.application_id = application_id
-        label = "Reason (sent to the applicant)" if action == "reject" else "Question (sent to the applicant)"
-        self.text = text_input("text", label, applications.REASON_MAX, paragraph=True)
-        self.add_item(self.text)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            cog = gate_cog(interaction)
-            if self.action == "reject":
-                await cog.submit_reject(interaction, self.application_id, self.text.value)
-            else:
-                await cog.submit_question(interaction, self.application_id, self.text.value)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-
-class ReplyModal(discord.ui.Modal):
-    def __init__(self, question_id: int, question: str) -> None:
-        super().__init__(title="Reply to the reviewers", timeout=1800)
-        self.question_id = question_id
-        self.answer = text_input("answer", f"Q: {question}", ANSWER_MAX, paragraph=True, placeholder=question)
-        self.add_item(self.answer)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            await gate_cog(interaction).submit_reply(interaction, self.question_id, self.answer.value)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
 
 
 # The cog -----------------------------------------------------------------------------------------
@@ -483,6 +298,13 @@ class Gate(commands.Cog):
         await applications.check_can_apply(self.bot.db, self.bot.clock, config, member.id)
         await interaction.response.send_modal(ApplyModal(guild.id, guild.name))
 
+    async def open_reply(self, interaction: discord.Interaction, question_id: int) -> None:
+        """The Reply button under a reviewer's question in the applicant's DMs."""
+        question = await applications.get_question(self.bot.db, question_id)
+        if question.answer is not None:
+            raise InvalidInput("You already answered this question; thank you.")
+        await interaction.response.send_modal(ReplyModal(question.id, question.question))
+
     async def submit_apply(self, interaction: discord.Interaction, guild_id: int, **answers: str) -> None:
         guild, member, config = await self._applicant(interaction, guild_id)
         parsed = parse_answers(**answers)
@@ -550,8 +372,7 @@ class Gate(commands.Cog):
         if application.guild_id != member.guild.id:
             raise NotFound(f"Application #{application_id} belongs to another server.")
         if application.status != applications.OPEN:
-            who = f" by <@{application.decided_by}>" if application.decided_by else ""
-            raise InvalidInput(f"Application #{application.id} was already {application.status}{who}.")
+            raise applications.already_decided(application)
         return member.guild, config, application
 
     async def review_pressed(self, interaction: discord.Interaction, action: str, application_id: int) -> None:
@@ -629,7 +450,7 @@ class Gate(commands.Cog):
         notes: list[str] = []
         applicant = guild.get_member(decided.user_id)
         text = (f"Thank you for applying to **{safe(guild.name, 100)}**. This time your application was not "
-                f"accepted. The reviewers said:\n> {safe(decided.decision_reason, 1500)}\n\nYou can apply again "
+                f"accepted. The reviewers said:\n{quoted(decided.decision_reason, 1500)}\n\nYou can apply again "
                 f"from {when(again, 'f')} (a {config.reapply_cooldown_days}-day cool-down) with `/apply`.")
         if applicant is None or not await send_dm(applicant, content=text):
             notes.append(f"I could not DM <@{decided.user_id}> the reason: their DMs are closed (or they left).")
@@ -645,11 +466,9 @@ class Gate(commands.Cog):
         question = await applications.ask_question(self.bot.db, self.bot.clock, application.id,
                                                    asked_by=interaction.user.id, question=text)
         applicant = guild.get_member(application.user_id)
-        dm = (f"A reviewer of **{safe(guild.name, 100)}** has a question about your application:\n> "
-              f"{safe(question.question, 1500)}\n\nPress **Reply** to answer.")
-        reply_view = discord.ui.View(timeout=None)
-        reply_view.add_item(ReplyButton(question.id))
-        delivered = applicant is not None and await send_dm(applicant, content=dm, view=reply_view)
+        dm = (f"A reviewer of **{safe(guild.name, 100)}** has a question about your application:\n"
+              f"{quoted(question.question, 1500)}\n\nPress **Reply** to answer.")
+        delivered = applicant is not None and await send_dm(applicant, content=dm, view=reply_view(question.id))
         if delivered:
             await applications.mark_question_delivered(self.bot.db, question.id)
             reply = f"Question sent to <@{application.user_id}>; their answer will appear on the card."
@@ -854,13 +673,11 @@ class Gate(commands.Cog):
         assert guild is not None
         config = await self.configs.get(guild.id)
         await self.bot.participation.flush()
-        outcomes: Counter[str] = Counter()
         for target in started.targets:
             outcome = await self._prune_one(guild, config, started, target.user_id)
             await inactivity.record_outcome(db, started.id, target.user_id, outcome)
-            outcomes[outcome.split(":")[0].split(" (")[0]] += 1
         done = await inactivity.finish_prune(db, clock, started.id)
-        summary = ", ".join(f"{count} {what}" for what, count in sorted(outcomes.items()))
+        summary = inactivity.outcome_summary(done)
         await self._redraw_prune(done, result=summary)
         log_embed = prune_embed(done, result=summary)
         log_embed.title = f"Prune ({done.action}) by {interaction.user.display_name}"[:256]

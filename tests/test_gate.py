@@ -176,6 +176,13 @@ async def test_application_matches_topics_by_slug_or_name_and_keeps_the_score(db
     assert [r.rule for r in created.score_reasons][:2] == ["background", "goals"]
 
 
+async def test_a_topic_named_only_in_symbols_is_not_matched_by_any_symbols(db: Database, clock: FakeClock) -> None:
+    await make_gate(db, clock)
+    rocket = await topics.add_topic(db, clock, guild_id=GUILD, slug="rockets", name="🚀🚀")
+    assert await applications.match_topics(db, GUILD, ["???", "🎉", "rockets"]) == [rocket]
+    assert await applications.match_topics(db, GUILD, ["!!!"]) == []
+
+
 async def test_one_open_application_per_member(db: Database, clock: FakeClock) -> None:
     config = await make_gate(db, clock)
     await applications.submit_application(db, clock, config, user_id=ALICE, answers=good_answers(),

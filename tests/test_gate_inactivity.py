@@ -140,6 +140,17 @@ async def test_only_the_invoker_can_confirm_a_prune_once(db: Database, clock: Fa
     assert done.status == "done" and [t.outcome for t in done.targets] == ["demoted", None]
 
 
+async def test_the_prune_summary_counts_outcomes_by_kind(db: Database, clock: FakeClock) -> None:
+    report = await quiet_report(db, clock)
+    prune = await inactivity.create_prune(db, clock, guild_id=GUILD, invoker_id=MOD, action="kick", report=report)
+    assert inactivity.outcome_summary(prune) == "nobody to act on"
+    await inactivity.record_outcome(db, prune.id, ALICE, "kicked (DMs closed)")
+    await inactivity.record_outcome(db, prune.id, BOB, "skipped: left the server")
+    assert inactivity.outcome_summary(await inactivity.get_prune(db, prune.id)) == "1 kicked, 1 skipped"
+    await inactivity.record_outcome(db, prune.id, BOB, "kicked")
+    assert inactivity.outcome_summary(await inactivity.get_prune(db, prune.id)) == "2 kicked"
+
+
 async def test_a_prune_confirmation_expires_after_five_minutes(db: Database, clock: FakeClock) -> None:
     report = await quiet_report(db, clock)
     prune = await inactivity.create_prune(db, clock, guild_id=GUILD, invoker_id=MOD, action="kick", report=report)

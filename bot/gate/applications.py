@@ -111,6 +111,7 @@ async def match_topics(db: Database, guild_id: int, words: list[str]) -> list[To
         by_key[topic.slug] = topic
         by_key[topics.normalise_slug(topic.name)] = topic
     chosen: list[Topic] = []
+    by_key.pop("", None)  # a name of only symbols has no slug, and must not match every symbol typed
     for word in words:
         match = by_key.get(topics.normalise_slug(word))
         if match is not None and match not in chosen:
@@ -195,10 +196,14 @@ async def decide(db: Database, clock: Clock, application_id: int, *, status: str
         (status, to_db(clock.now()), decided_by, reason, application_id),
     )
     if not rows:
-        current = await get_application(db, application_id)
-        who = f" by <@{current.decided_by}>" if current.decided_by else ""
-        raise InvalidInput(f"Application #{application_id} was already {current.status}{who}.")
+        raise already_decided(await get_application(db, application_id))
     return await get_application(db, application_id)
+
+
+def already_decided(application: Application) -> InvalidInput:
+    """The refusal for acting on an application someone already decided, naming who."""
+    who = f" by <@{application.decided_by}>" if application.decided_by else ""
+    return InvalidInput(f"Application #{application.id} was already {application.status}{who}.")
 
 
 async def withdraw_open(db: Database, clock: Clock, guild_id: int, user_id: int) -> Application | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -219,6 +221,14 @@ async def cancel_prune(db: Database, clock: Clock, prune_id: int, *, user_id: in
 async def record_outcome(db: Database, prune_id: int, user_id: int, outcome: str) -> None:
     await db.execute("UPDATE gate_prune_members SET outcome = ? WHERE prune_id = ? AND user_id = ?",
                      (outcome, prune_id, user_id))
+
+
+def outcome_summary(prune: Prune) -> str:
+    """How the targets fared, by kind: ``"1 skipped, 3 demoted"`` ("skipped: left the server" is "skipped",
+    "kicked (DMs closed)" is "kicked")."""
+    kinds = Counter(re.split(r"[:(]", target.outcome, maxsplit=1)[0].strip()
+                    for target in prune.targets if target.outcome)
+    return ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())) or "nobody to act on"
 
 
 async def finish_prune(db: Database, clock: Clock, prune_id: int) -> Prune:

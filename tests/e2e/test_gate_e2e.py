@@ -162,6 +162,19 @@ async def test_applying_posts_a_review_card_with_the_score_and_its_reasons(stand
     standin.assert_clean()
 
 
+async def test_a_card_matching_many_long_topic_names_is_still_posted(standin: StandIn, bot: CohortBot) -> None:
+    gate = await set_up_gate(standin, bot)
+    slugs = [f"t{i}" for i in range(40)]
+    for slug in slugs:
+        await topics.add_topic(bot.db, bot.clock, guild_id=standin.guild_id, slug=slug, name=f"{slug} " + "n" * 95)
+    who, welcome = await join(standin, gate, "gus")
+    sent, card = await apply(standin, gate, who, welcome, topics=",".join(slugs))
+    assert "with the reviewers" in sent.text
+    field = next(f["value"] for f in card.embeds[0]["fields"] if f["name"] == "Topics")
+    assert len(field) <= 1024 and "Matched: t0 nnn" in field
+    standin.assert_clean()
+
+
 async def test_approve_swaps_the_roles_adds_topic_roles_and_sends_a_welcome_dm(standin: StandIn,
                                                                                 bot: CohortBot) -> None:
     gate = await set_up_gate(standin, bot)
