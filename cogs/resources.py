@@ -18,9 +18,9 @@ from discord.ext import commands
 
 from bot import net, resources, topics
 from bot.core import CohortBot
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import InvalidInput
 from bot.resources import linkcheck, starter, titles, transfer
-from bot.resources.library import POLICIES, Sort, member_role_id
+from bot.resources.library import Sort, member_role_id
 from bot.resources.model import Resource
 from bot.topics import Topic
 from bot.tree import report_interaction_error
@@ -37,6 +37,7 @@ LINKCHECK_JOB = "resources:linkcheck"
 IMPORT_MAX_BYTES = 25 * 1024 * 1024
 EMBED_TOTAL = 6000
 IMPORT_PROGRESS_EVERY = 1.0  # seconds between progress edits
+EXPORT_COOLDOWN = 30.0  # seconds between one member's exports
 LINK_IN_LIST_MAX = 200  # longer URLs are not linked in lists (they would crowd out the 6,000-character budget)
 ResourceId = app_commands.Range[int, 1, 2**53 - 1]  # Discord caps integer options at 2^53 - 1
 LIST_STATE = re.compile(r"^l(?P<topic>\d{1,20})\.(?P<sort>[tn])\.(?P<level>[bia-])\.(?P<kind>[a-z]{1,8}|-)$")
@@ -45,8 +46,14 @@ LEVEL_CODES = {"beginner": "b", "intermediate": "i", "advanced": "a"}
 
 # Rendering ----------------------------------------------------------------------------------
 def markdown_link(text: str, url: str) -> str:
-    """``[text](url)``; brackets in the URL are encoded so they cannot end the link early."""
-    return f"[{text}]({url.replace('(', '%28').replace(')', '%29')})"
+    """``[text](url)`` that neither part can break out of.
+
+    Square brackets in the text become round ones: a title such as ``x](https://elsewhere) [y``
+    would otherwise end the link early and point its words at another site. Round brackets in the
+    URL are percent-encoded for the same reason.
+    """
+    label = text.replace("[", "(").replace("]", ")")
+    return f"[{label}]({url.replace('(', '%28').replace(')', '%29')})"
 
 
 def sharer(resource: Resource) -> str:
@@ -196,6 +203,8 @@ class Resources(commands.GroupCog, group_name="resource"):
 
     def __init__(self, bot: CohortBot) -> None:
         self.bot = bot
+        # (guild, member) → their export cooldown; only throttling, so it need not survive a restart.
+        self.export_cooldowns: dict[tuple[int, int], app_commands.Cooldown] = {}
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -439,18 +448,19 @@ class Resources(commands.GroupCog, group_name="resource"):
         member = require(interaction, manage_guild=True)
         chosen = await resources.set_add_policy(self.bot.db, member.guild.id, who)
         message = f"Now **{chosen}** may share resources (moderators always can)."
-        if chosen == POLICIES[1] and await member_role_id(self.bot.db, member.guild.id) is None:
+        if chosen == "members" and await member_role_id(self.bot.db, member.guild.id) is None:
             message += " No member role is set up yet, so until the gate has one only moderators can share."
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="export")
     @app_commands.autocomplete(topic=topic_autocomplete)
     @app_commands.describe(topic="Only this topic")
-    @app_commands.checks.cooldown(1, 30.0, key=lambda i: (i.guild_id, i.user.id))
     async def export(self, interaction: discord.Interaction, topic: str | None = None) -> None:
         """Download the library (or one topic) as CSV and JSON."""
         member = guild_member(interaction)
-        topic_id = (await topics.get_topic(self.bot.db, member.guild.id, topic)).id if topic else None
+        found = await topics.get_topic(self.bot.db, member.guild.id, topic) if topic else None
+        topic_id = found.id if found else None
+        self.spend_export_cooldown(member)
         await interaction.response.defer(thinking=True, ephemeral=True)
         # Written to temporary files, not memory: a big library is tens of megabytes.
         with text_tempfile() as csv_file, text_tempfile() as json_file:
@@ -461,7 +471,7 @@ class Resources(commands.GroupCog, group_name="resource"):
             if csv_file.tell() + json_file.tell() > member.guild.filesize_limit:
                 raise InvalidInput("The export is larger than this server's upload limit; export one topic at a "
                                    "time with `topic:`.")
-            name = f"resources-{topics.normalise_slug(topic) if topic else 'all'}"
+            name = f"resources-{found.slug if found else 'all'}"
             files = [discord.File(rewound(csv_file), filename=f"{name}.csv"),
                      discord.File(rewound(json_file), filename=f"{name}.json")]
             await interaction.followup.send(f"{count} resources, as CSV and as JSON.", files=files, ephemeral=True,
@@ -509,6 +519,16 @@ class Resources(commands.GroupCog, group_name="resource"):
         if result.imported:
             await self.ensure_linkcheck()
 
+    def spend_export_cooldown(self, member: discord.Member) -> None:
+        """One export per member every 30 s (each reads the whole library). Counted only once the export
+        is sure to run, so a mistyped topic does not make the corrected command wait."""
+        self.export_cooldowns = {key: c for key, c in self.export_cooldowns.items() if c.get_tokens() < c.rate}
+        cooldown = self.export_cooldowns.setdefault((member.guild.id, member.id),
+                                                    app_commands.Cooldown(1, EXPORT_COOLDOWN))
+        retry_after = cooldown.update_rate_limit()
+        if retry_after:
+            raise app_commands.CommandOnCooldown(cooldown, retry_after)
+
     def download(self, attachment: discord.Attachment) -> _Download:
         return _Download(self.bot.http_session, attachment.url, IMPORT_MAX_BYTES)
 
@@ -544,24 +564,32 @@ class _Download:
         net.check_url_syntax(self.url)
         try:
             self._response = await self.session.get(self.url, timeout=aiohttp.ClientTimeout(total=300))
-        except aiohttp.ClientError as error:
-            raise InvalidInput("I could not download the file from Discord; try again.") from error
-        if self._response.status != 200:
-            self._response.release()
-            raise InvalidInput(f"Discord answered {self._response.status} for the file; try uploading it again.")
-        first = await self._response.content.read(self.CHUNK)
+            if self._response.status != 200:
+                raise InvalidInput(f"Discord answered {self._response.status} for the file; try uploading it again.")
+            first = await self._response.content.read(self.CHUNK)
+        except BaseException as error:
+            await self.__aexit__()  # __aexit__ only runs once __aenter__ has returned
+            if isinstance(error, aiohttp.ClientError | TimeoutError):
+                raise InvalidInput("I could not download the file from Discord; try again.") from error
+            raise
         return self._chunks(first), first
 
     async def _chunks(self, first: bytes) -> AsyncIterator[bytes]:
+        """The file's bytes; a download that breaks off or grows too big stops the import where it is."""
         assert self._response is not None
         size = len(first)
         if first:
             yield first
-        async for chunk in self._response.content.iter_chunked(self.CHUNK):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise NotAllowed(f"The file is larger than {self.max_bytes // (1024 * 1024)} MB.")
-            yield chunk
+        try:
+            async for chunk in self._response.content.iter_chunked(self.CHUNK):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise transfer.ImportStopped(f"The file is larger than {self.max_bytes // (1024 * 1024)} MB; "
+                                                 "split it into several and import the rest.")
+                yield chunk
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise transfer.ImportStopped("The download from Discord broke off; import the file again (rows "
+                                         "already imported are reported as duplicates, not added twice).") from error
 
     async def __aexit__(self, *exc: object) -> None:
         if self._response is not None:

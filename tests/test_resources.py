@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -371,12 +372,19 @@ async def test_the_starter_library_is_seeded_once_and_curated(db: Database, cloc
     assert any("TensorFlow.js" in r.title for r in page.items)
 
 
-def test_every_starter_resource_is_already_in_normal_form() -> None:
+def test_every_starter_resource_is_complete_and_its_link_already_canonical() -> None:
     library_data = starter.load_starter_library()
     assert set(library_data) == {"ml-in-browsers", "online-learning", "mlops"}
     for drafts in library_data.values():
         assert 10 <= len(drafts) <= 15
-        assert len({d.url for d in drafts}) == len(drafts)
         for draft in drafts:
             assert draft.title and draft.kind and draft.level and draft.note
-            assert normalise_url(draft.url) == draft.url
+    # One topic per link: a link listed twice would be skipped, silently, by the second INSERT OR IGNORE.
+    urls = [draft.url for drafts in library_data.values() for draft in drafts]
+    assert len(set(urls)) == len(urls)
+    # As written in the file (the drafts above are normalised already): no tracking parameters,
+    # fragments or odd spellings; normalising may only drop a trailing slash.
+    written = json.loads(starter.STARTER_FILE.read_text(encoding="utf-8"))
+    for entry in (entry for entries in written.values() for entry in entries):
+        assert normalise_url(entry["url"]) in (entry["url"], entry["url"].rstrip("/")), entry["url"]
+        assert entry["url"].startswith("https://"), entry["url"]

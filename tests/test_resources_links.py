@@ -11,11 +11,14 @@ from datetime import timedelta
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import net, topics
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.resources import library, linkcheck, titles
+from bot.resources.model import TITLE_MAX
 
 GUILD = 111
 
@@ -138,6 +141,35 @@ def test_title_parsing_is_bounded_and_clean() -> None:
     assert titles.title_from_html(b"<title>a\x00b\x07c</title>") == "abc"
     assert titles.title_from_html(b"<meta name='twitter:title' content='Tw'><title>T</title>") == "Tw"
     assert titles.title_from_html(b"<title>x</title>", "text/html; charset=no-such-charset") == "x"
+
+
+def test_charsets_that_cannot_decode_leniently_fall_back_to_utf8() -> None:
+    # Python knows these names, but they refuse errors="replace" (idna) or any bytes at all (undefined).
+    assert titles.title_from_html(b'<meta charset="idna"><title>Caf\xc3\xa9</title>') == "Café"
+    assert titles.title_from_html(b"<title>x</title>", "text/html; charset=undefined") == "x"
+
+
+def test_broken_markup_gives_what_was_read_before_it() -> None:
+    # html.parser raises AssertionError on "<![" followed by junk.
+    assert titles.title_from_html(b"<title>Kept</title><![<html>") == "Kept"
+    assert titles.title_from_html(b"<![<html><title>Lost</title>") is None
+
+
+MARKUP = st.sampled_from(["<html>", "<head>", "</head>", "<body>", "<title>", "</title>", "<title", "<![", "<![CDATA[",
+                          "]]>", "<!", "<!--", "-->", "<?", "<!DOCTYPE", "<![if x]>", "&#0;", "&#x110000;", "&", "<",
+                          ">", "\x00", "é", "'", '"', "<script>", "</script>", "<meta charset=idna>",
+                          "<meta property='og:title' content='og'>", "<meta charset='bogus'>"])
+CONTENT_TYPES = st.sampled_from(["text/html", "text/html; charset=utf-8", "text/html; charset=idna",
+                                 "text/html; charset=undefined", "text/html; charset=utf-16", "text/html; charset=x"])
+
+
+@given(pieces=st.lists(st.one_of(MARKUP, st.text(max_size=6)), max_size=30), content_type=CONTENT_TYPES,
+       raw=st.binary(max_size=64))
+@settings(max_examples=300, deadline=None)
+def test_any_page_gives_a_clean_title_or_none(pieces: list[str], content_type: str, raw: bytes) -> None:
+    body = "".join(pieces).encode("utf-8", "surrogatepass") + raw
+    title = titles.title_from_html(body, content_type)
+    assert title is None or (0 < len(title) <= TITLE_MAX and title == title.strip() and title.isprintable())
 
 
 # Link health --------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterable
 
+import aiohttp
 import pytest
+from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +21,7 @@ from bot import topics
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.resources import library, transfer
+from cogs.resources import _Download
 
 GUILD, OTHER_GUILD, ADMIN = 111, 222, 9
 
@@ -261,3 +264,36 @@ async def test_an_export_can_be_one_topic(db: Database, clock: FakeClock) -> Non
     assert await transfer.export_library(db, GUILD, csv_out=csv_out, json_out=json_out, topic_id=topic.id) == 1
     (row,) = csv.DictReader(io.StringIO(csv_out.getvalue()))
     assert row["url"] == "https://example.org/f"
+
+
+# Downloading the file -------------------------------------------------------------------------
+async def test_a_download_that_breaks_off_stops_the_import_and_keeps_the_rows_before(db: Database,
+                                                                                      clock: FakeClock) -> None:
+    rows = "".join(f"https://example.org/cut/{i},mlops\n" for i in range(3000)).encode()
+    sent = b"url,topic\n" + rows[: len(rows) // 2]
+    sent = sent[: sent.rindex(b"\n") + 1]  # whole rows only, then the connection drops
+
+    async def file(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": str(len(sent) * 2)})
+        await response.prepare(request)
+        await response.write(sent)
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/file.csv", file)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with _Download(session, f"http://127.0.0.1:{port}/file.csv", 10**8) as (chunks, _):
+                result = await transfer.import_resources(db, clock, guild_id=GUILD, author_id=ADMIN, chunks=chunks,
+                                                         file_format="csv", errors=transfer.ErrorReport(io.StringIO()))
+    finally:
+        await runner.cleanup()
+    assert result.stopped is not None and "broke off" in result.stopped
+    assert result.imported == sent.count(b"\n") - 1 == len(await stored_urls(db))

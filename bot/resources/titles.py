@@ -75,12 +75,15 @@ def title_from_html(body: bytes, content_type: str = "text/html") -> str | None:
     """The page's title from the start of its HTML, or None if it has none."""
     try:
         text = body.decode(_charset(content_type, body), errors="replace")
-    except LookupError:  # a charset Python does not know
+    except (LookupError, UnicodeError):  # a charset Python does not know, or one that cannot decode leniently
         text = body.decode("utf-8", errors="replace")
     parser = _TitleParser()
     # Feed in pieces and stop at the end of <head>: the rest of a big page is never parsed.
     for start in range(0, len(text), _FEED_CHUNK):
-        parser.feed(text[start:start + _FEED_CHUNK])
+        try:
+            parser.feed(text[start:start + _FEED_CHUNK])
+        except AssertionError:  # html.parser's answer to some broken markup ("<![" then junk): keep what was read
+            break
         if parser.done:
             break
     title = parser.best

@@ -533,6 +533,59 @@ async def test_any_text_in_an_edit_is_shown_escaped_or_refused(standin: Any, bot
     standin.assert_clean()
 
 
+MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(([^)\s]*)\)")
+
+
+async def test_a_title_cannot_point_the_list_link_at_another_site(standin: Any, bot: CohortBot) -> None:
+    res = await share(bot, standin, "https://example.org/real", title="Docs](https://evil.example) [Docs")
+    listed = await standin.slash("resource list", user=standin.bob, topic="mlops", sort="new")
+    value = listed.embeds[0]["fields"][0]["value"]
+    assert [target for _, target in MASKED_LINK.findall(value)] == [res.url]
+    assert "evil.example" not in "".join(target for _, target in MASKED_LINK.findall(value))
+    standin.assert_clean()
+
+
+async def test_any_text_as_a_topic_finds_the_topic_or_is_refused_clearly(standin: Any, bot: CohortBot) -> None:
+    """The ``topic:`` option of list, search, export and edit (add's is covered above)."""
+    role = await standin.add_role("Pingable")
+    res = await share(bot, standin, "https://example.org/topical", title="Topical")
+    texts = [e.format(role=role.id, user=standin.bob.id) for e in EDGE_CASES] + drawn(ANY_TEXT, 15)
+    texts += ["MLOps", " mlops ", "online-learning"]  # a name, a padded slug and a slug: found
+    found = refused = 0
+    for i, text in enumerate(texts):
+        exporter = await standin.add_member(f"exporter{i}")  # each member may export once every 30 s
+        replies = [
+            await standin.slash("resource list", user=standin.bob, topic=text),
+            await standin.slash("resource search", user=standin.bob, query="topical", topic=text),
+            await standin.slash("resource export", user=exporter, topic=text),
+            await standin.slash("resource edit", user=standin.alice, id=res.id, topic=text),
+        ]
+        for reply in replies:
+            assert reply.text and "went wrong" not in reply.text, text
+            if reply.embeds or reply.attachments:
+                found += 1
+            else:
+                refused += 1
+                assert reply.ephemeral and ("no topic" in reply.text or "Nothing to change" in reply.text), text
+    assert found and refused  # both outcomes happened, so both were checked
+    stored = await library.get_resource(bot.db, standin.guild_id, res.id)
+    assert stored.topic_slug == "online-learning"  # where the last edit moved it
+    assert_no_pings(standin)
+    standin.assert_clean()
+
+
+async def test_a_refused_export_does_not_count_against_the_cooldown(standin: Any, bot: CohortBot) -> None:
+    typo = await standin.slash("resource export", user=standin.alice, topic="mlosp")
+    assert typo.ephemeral and "no topic" in typo.text
+    fixed = await standin.slash("resource export", user=standin.alice, topic="mlops")
+    assert len(fixed.attachments) == 2
+    again = await standin.slash("resource export", user=standin.alice, topic="mlops")
+    assert again.ephemeral and "Slow down" in again.text and not again.attachments
+    other = await standin.slash("resource export", user=standin.bob)
+    assert len(other.attachments) == 2  # the cooldown is each member's own
+    standin.assert_clean()
+
+
 async def test_a_forgotten_member_s_resources_stay_without_their_name(standin: Any, bot: CohortBot) -> None:
     res = await share(bot, standin, "https://example.org/kept", title="Kept")
     await bot.db.execute("UPDATE resources SET author_id = NULL WHERE id = ?", (res.id,))  # as /privacy forget does
