@@ -83,9 +83,11 @@ async def list_topics(db: Database, guild_id: int) -> list[Topic]:
 
 async def get_topic(db: Database, guild_id: int, slug: str) -> Topic:
     """Find a topic by slug (or by its exact name, case-insensitive, as people sometimes type it)."""
+    # A slug wins over another topic's name that happens to read the same.
     row = await db.fetchone(
-        "SELECT * FROM topics WHERE guild_id = ? AND (slug = ? OR name = ? COLLATE NOCASE)",
-        (guild_id, slug.strip().lower(), slug.strip()),
+        "SELECT * FROM topics WHERE guild_id = ? AND (slug = ? OR name = ? COLLATE NOCASE) "
+        "ORDER BY slug = ? DESC, id LIMIT 1",
+        (guild_id, slug.strip().lower(), slug.strip(), slug.strip().lower()),
     )
     if row is None:
         raise TopicNotFound(slug.strip())

@@ -48,7 +48,10 @@ log = logging.getLogger(__name__)
 
 POLL_JOB = "feeds:poll"
 FOOTER_USED = 256  # of the 2048 allowed: keeps 3 previews and a summary well inside 6000 per message
-PER_PAGE = 8
+# A page's fields are each at most FIELD_NAME_USED + 1024 characters: five of them stay inside
+# Discord's 6,000-character total per message, whatever the feeds hold.
+PER_PAGE = 5
+FIELD_NAME_USED = 120
 DISCOVERY_TIMEOUT = 600
 
 
@@ -70,6 +73,11 @@ def entry_embed(announcement: Announcement, *, test: bool = False) -> discord.Em
     if announcement.image_url:
         embed.set_image(url=announcement.image_url)
     return embed
+
+
+def code(text: str, limit: int) -> str:
+    """Inline code that stays one whole span: backticks become look-alikes, line breaks spaces."""
+    return f"`{cut(' '.join(clean(text).replace('`', 'ˋ').split()), limit)}`"
 
 
 def role_pings(role_id: int | None) -> discord.AllowedMentions:
@@ -310,8 +318,8 @@ class Feeds(commands.GroupCog, group_name="feed"):
         if not feeds:
             embed.description = "No feeds yet. `/feed add` follows one."
         for feed in feeds[page * PER_PAGE:(page + 1) * PER_PAGE]:
-            embed.add_field(name=cut(f"#{feed.id} {safe(feed.name, 200)}", 256), value=await self._feed_summary(feed),
-                            inline=False)
+            embed.add_field(name=cut(f"#{feed.id} {safe(feed.name, 100)}", FIELD_NAME_USED),
+                            value=await self._feed_summary(feed), inline=False)
         embed.set_footer(text=page_footer(page, pages, len(feeds), "feeds"))
         return Page(embed, page, pages)
 
@@ -321,13 +329,13 @@ class Feeds(commands.GroupCog, group_name="feed"):
         lines = [health(feed, waiting), f"→ {where(feed, topic)}"]
         extras = []
         if feed.include_filter:
-            extras.append(f"include `{cut(feed.include_filter, 80)}`")
+            extras.append(f"include {code(feed.include_filter, 80)}")
         if feed.exclude_filter:
-            extras.append(f"exclude `{cut(feed.exclude_filter, 80)}`")
+            extras.append(f"exclude {code(feed.exclude_filter, 80)}")
         if feed.mention_role_id:
             extras.append(f"mentions <@&{feed.mention_role_id}>")
         if extras:
-            lines.append(" · ".join(extras).replace("\x00", ""))
+            lines.append(" · ".join(extras))
         if feed.last_entry_title and feed.last_entry_at:
             lines.append(f"Last new entry: {safe(feed.last_entry_title, 150)} ({when(feed.last_entry_at, 'R')})")
         else:

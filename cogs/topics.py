@@ -9,13 +9,17 @@ from discord.ext import commands
 from bot import topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput, NotAllowed
-from bot.topics import Topic
+from bot.topics import DESCRIPTION_MAX, Topic
 from bot.ui.autocomplete import topic_autocomplete
 from bot.ui.checks import guild_member, require
 from bot.ui.paging import Page, clamp_page, page_footer, page_view
-from bot.ui.render import COLOUR, FIELD_VALUE, NO_PINGS, safe
+from bot.ui.render import COLOUR, NO_PINGS, cut, safe
 
 PER_PAGE = 10
+# Ten fields of at most 150 + 420 characters stay inside Discord's 6,000 per message, however much
+# escaping the names and descriptions need.
+FIELD_NAME_USED = 150
+FIELD_VALUE_USED = 420
 
 
 def assignable_role(guild: discord.Guild, topic: Topic) -> discord.Role:
@@ -36,7 +40,7 @@ def assignable_role(guild: discord.Guild, topic: Topic) -> discord.Role:
     return role
 
 
-def validate_topic_role(guild: discord.Guild, role: discord.Role | None) -> None:
+def validate_topic_role(role: discord.Role | None) -> None:
     if role is not None and (role.is_default() or role.managed):
         raise InvalidInput("Pick a normal role for a topic, not @everyone or a bot's own role.")
 
@@ -59,13 +63,13 @@ class Topics(commands.GroupCog, group_name="topic"):
         if not found:
             embed.description = "No topics yet. Organisers add them with `/topic add`."
         for topic in found[page * PER_PAGE:(page + 1) * PER_PAGE]:
-            embed.add_field(name=safe(f"{topic.name} ({topic.slug})", 256),
+            embed.add_field(name=cut(f"{safe(topic.name, 105)} ({topic.slug})", FIELD_NAME_USED),
                             value=await self._topic_summary(interaction.guild, topic), inline=False)
         embed.set_footer(text=page_footer(page, pages, len(found), "topics"))
         return Page(embed, page, pages)
 
     async def _topic_summary(self, guild: discord.Guild, topic: Topic) -> str:
-        parts = [safe(topic.description, 600) or "*No description.*"]
+        parts = [safe(topic.description, DESCRIPTION_MAX) or "*No description.*"]
         where = []
         if topic.channel_id:
             where.append(f"<#{topic.channel_id}>")
@@ -76,7 +80,7 @@ class Topics(commands.GroupCog, group_name="topic"):
         where.extend(f"{count} {table}" for table, count in usage.items())
         if where:
             parts.append(" · ".join(where))
-        return "\n".join(parts)[:FIELD_VALUE]
+        return cut("\n".join(parts), FIELD_VALUE_USED)
 
     @app_commands.command(name="list")
     @app_commands.guild_only()
@@ -125,7 +129,7 @@ class Topics(commands.GroupCog, group_name="topic"):
                   channel: discord.TextChannel | None = None, role: discord.Role | None = None) -> None:
         """Add a topic (Manage Server)."""
         member = require(interaction, manage_guild=True)
-        validate_topic_role(member.guild, role)
+        validate_topic_role(role)
         topic = await topics.add_topic(self.bot.db, self.bot.clock, guild_id=member.guild.id, slug=slug,
                                        name=name, description=description,
                                        channel_id=channel.id if channel else None,
@@ -145,7 +149,7 @@ class Topics(commands.GroupCog, group_name="topic"):
                    clear_role: bool = False) -> None:
         """Change a topic's name, description, channel or role (Manage Server)."""
         member = require(interaction, manage_guild=True)
-        validate_topic_role(member.guild, role)
+        validate_topic_role(role)
         changes: dict[str, int | None] = {}
         if channel or clear_channel:
             changes["channel_id"] = None if clear_channel else channel.id  # type: ignore[union-attr]

@@ -180,3 +180,13 @@ async def test_gzip_bodies_are_decoded(feed_server: FeedServer, reader: FeedRead
     feed = await read(feed_server, reader, "/gz")
     assert len(feed.entries) == 20
     assert "gzip" in feed_server.requests_for("/gz")[0].headers["Accept-Encoding"]
+
+
+async def test_links_with_spaces_are_percent_encoded_so_discord_accepts_them(feed_server: FeedServer,
+                                                                            reader: FeedReader) -> None:
+    spaced = Item("Spaced", link="https://course.example/a b", guid="s", image="https://course.example/i m.png")
+    feed_server.feed("/spaces", rss20([spaced], link="https://course.example/c d"))
+    feed = await read(feed_server, reader, "/spaces")
+    assert feed.site_url == "https://course.example/c%20d"
+    assert (feed.entries[0].link, feed.entries[0].image_url) == ("https://course.example/a%20b",
+                                                                 "https://course.example/i%20m.png")

@@ -127,3 +127,10 @@ def test_unknown_timezones_are_refused(name: str) -> None:
 def test_timezone_suggestions_find_berlin_from_berl() -> None:
     assert guild_config.suggest_timezones("berl")[0] == "Europe/Berlin"
     assert len(guild_config.suggest_timezones("a")) <= 25
+
+
+async def test_a_slug_wins_over_another_topics_name_that_reads_the_same(db: Database, clock: FakeClock) -> None:
+    for slug, name in (("ops", "mlops"), ("mlops", "MLOps"), ("b", "ml-ops"), ("ml-ops", "Operations")):
+        await topics.add_topic(db, clock, guild_id=GUILD, slug=slug, name=name)
+    for typed, meant in (("ml-ops", "ml-ops"), ("ML-Ops", "ml-ops"), ("mlops", "mlops"), ("operations", "ml-ops")):
+        assert (await topics.get_topic(db, GUILD, typed)).slug == meant, typed

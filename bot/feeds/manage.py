@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import yarl
+
 from bot import net
 from bot.clock import Clock
 from bot.db import Database
@@ -36,12 +38,20 @@ class Preview:
 
 
 def clean_url(url: str) -> str:
-    """The URL as typed, trimmed and checked to be http(s); raises :class:`InvalidInput`."""
+    """The URL as typed, trimmed, checked to be http(s) and percent-encoded as it is requested (so
+    it holds no spaces, brackets or backticks when shown); raises :class:`InvalidInput`."""
     url = url.replace("\x00", "").strip().strip("<>")
     if len(url) > URL_MAX:
         raise InvalidInput(f"That URL is {len(url)} characters long; feed URLs are shorter than {URL_MAX}.")
     net.check_url_syntax(url)
-    return url
+    try:
+        encoded = str(yarl.URL(url))
+    except ValueError as exc:
+        raise InvalidInput(f"That URL cannot be read ({str(exc)[:100]}); check it and try again.") from exc
+    if len(encoded) > URL_MAX:
+        raise InvalidInput(f"That URL is {len(encoded)} characters long once encoded; feed URLs are shorter "
+                           f"than {URL_MAX}.")
+    return encoded
 
 
 async def preview_feed(reader: FeedReader, url: str, count: int = PREVIEW_COUNT) -> Preview:

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import yarl
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
 from bot.feeds.problems import NotAFeed
@@ -33,6 +34,7 @@ DROPPED_TAGS = ("script", "style", "iframe", "frame", "frameset", "noscript", "o
                 "head", "title", "meta", "link", "img", "picture", "video", "audio", "source")
 TITLE_MAX = 1000
 FEED_TITLE_MAX = 300
+SHOWN_URL_MAX = 200  # in messages: a 2,000-character URL would push a refusal past Discord's limit
 
 # An internal DTD subset that declares entities is how "billion laughs" bombs are built. Feeds have
 # no honest use for one, so it is removed before any parser sees it (expat also caps amplification;
@@ -102,15 +104,17 @@ def defuse(body: bytes) -> bytes:
 
 def not_a_feed(body: bytes, url: str, content_type: str | None) -> NotAFeed:
     """Explain what came back instead of a feed; for an HTML page, offer the feeds it links to."""
+    # In angle brackets: Discord shows it as a link, without a preview and without reading markup in it.
+    shown = f"<{url}>" if len(url) <= SHOWN_URL_MAX else f"<{url[:SHOWN_URL_MAX - 1]}…>"
     if looks_like_html(body, content_type):
         alternates = discover_feed_links(body, url)
         if alternates:
-            return NotAFeed(f"{url} is a web page, not a feed; it links to {len(alternates)} feed(s).",
+            return NotAFeed(f"{shown} is a web page, not a feed; it links to {len(alternates)} feed(s).",
                             alternates)
-        return NotAFeed(f"{url} is a web page, not a feed, and it links to no RSS or Atom feed. "
+        return NotAFeed(f"{shown} is a web page, not a feed, and it links to no RSS or Atom feed. "
                         "Look for an RSS or Atom link on the site and use that URL.")
     kind = (content_type or "unknown").split(";")[0].strip()
-    return NotAFeed(f"{url} is not an RSS or Atom feed (it sent {kind}). Check the URL of the feed itself.")
+    return NotAFeed(f"{shown} is not an RSS or Atom feed (it sent {kind}). Check the URL of the feed itself.")
 
 
 def looks_like_html(body: bytes, content_type: str | None) -> bool:
@@ -227,11 +231,13 @@ def _image(raw: Any, base_url: str) -> str | None:
 
 
 def _absolute(value: Any, base_url: str) -> str | None:
-    """An absolute http(s) URL, or None (``javascript:`` and friends are dropped)."""
+    """An absolute http(s) URL, percent-encoded as Discord accepts it in an embed (no spaces), or
+    None (``javascript:`` and friends are dropped)."""
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        url = urljoin(base_url, value.strip())
+        url = str(yarl.URL(urljoin(base_url, value.strip())))
     except ValueError:
         return None
-    return url if urlsplit(url).scheme in ("http", "https") and len(url) <= 2000 else None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.hostname and len(url) <= 2000 else None

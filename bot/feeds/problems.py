@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.errors import InvalidInput
 
+MESSAGE_MAX = 1000
+
 
 class FeedProblem(InvalidInput):
     """Fetching or reading a feed failed.
@@ -13,7 +15,8 @@ class FeedProblem(InvalidInput):
     """
 
     def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(message)
+        # Messages quote URLs and hosts; this keeps any of them well inside a 2,000-character reply.
+        super().__init__(message if len(message) <= MESSAGE_MAX else f"{message[:MESSAGE_MAX - 1]}…")
         self.permanent = permanent
         self.retry_after = retry_after
 

@@ -18,8 +18,10 @@ from bot.clock import FakeClock
 from bot.core import CohortBot
 from bot.db import Database, migrate
 from bot.feeds import store
+from bot.feeds.fetch import Validators
 from cogs.feeds import Feeds
 from tests.conftest import BotRunner
+from tests.e2e import any_text
 from tests.feedserver import FeedServer
 from tests.feedserver.shapes import Item, rss20
 from tests.standin import RecordedRequest, StandIn
@@ -352,3 +354,105 @@ async def _wait_until_baseline_done(db_path: Path, process: asyncio.subprocess.P
                 return
         await asyncio.sleep(0.1)
     raise AssertionError("the subprocess bot never read the seeded feed")
+
+
+# Any text, any option -------------------------------------------------------------------------
+def shown_lines(reply: Any) -> list[str]:
+    """Every line of every field of a /feed list page."""
+    return [line for embed in reply.embeds for field in embed.get("fields", []) for line in field["value"].split("\n")]
+
+
+def assert_escaped(line: str) -> None:
+    """No mention or markup escapes its place: code spans are whole, links hold no spaces or brackets."""
+    if line.startswith("<") and line.endswith(">") and not line.startswith("<#"):
+        assert not any(c.isspace() or c in "<>`" for c in line[1:-1]), line
+        return
+    assert line.count("`") % 2 == 0, line
+    assert not any_text.UNESCAPED_MENTION.search(any_text.outside_code(line)), line
+
+
+async def all_list_pages(standin: StandIn) -> list[Any]:
+    page = await standin.slash("feed list", user=standin.admin)
+    pages = [page]
+    while any(":next:" in cid for cid in page.component_ids) and \
+            not next(c for c in page.components[0]["components"] if ":next:" in c["custom_id"]).get("disabled"):
+        page = await standin.click(page, next(c for c in page.component_ids if ":next:" in c), user=standin.admin)
+        pages.append(page)
+    return pages
+
+
+async def test_any_text_in_feed_add_options_is_stored_and_shown_escaped_or_refused(
+        standin: StandIn, feeds_bot: CohortBot, feed_server: FeedServer) -> None:
+    feed_server.feed("/feed", rss20(lectures(range(1, 4)), title="Course"))
+    feed_server.feed("/api", '{"not": "a feed"}', content_type="application/json")
+    role = await standin.add_role("Pingable")
+    followed = refused = 0
+    for i, text in enumerate(any_text.texts(standin, role, 8)):
+        for option, url, value in (("include", feed_server.url(f"/feed?include={i}"), text),
+                                   ("exclude", feed_server.url(f"/feed?exclude={i}"), text),
+                                   ("url", "", (feed_server.url(f"/feed?{i}=") + text)[:6000]),
+                                   ("url", "", (feed_server.url(f"/api?{i}=") + text)[:6000]),
+                                   ("url", "", text)):
+            options = {"url": url, option: value}
+            before = await store.count_feeds(feeds_bot.db, standin.guild_id)
+            reply = await standin.slash("feed add", user=standin.admin, options={"channel": standin.general, **options})
+            count = await store.count_feeds(feeds_bot.db, standin.guild_id)
+            assert reply.ephemeral and reply.text and "went wrong" not in reply.text, (option, text)
+            if "Following #" not in reply.text:
+                refused += 1
+                assert count == before, (option, text)
+                continue
+            followed += 1
+            assert count == before + 1 and [e.get("title") for e in reply.embeds[1:]] == [
+                "Lecture 3", "Lecture 2", "Lecture 1"], (option, text)
+            feed = (await store.list_feeds(feeds_bot.db, standin.guild_id))[-1]
+            if option != "url":
+                assert getattr(feed, f"{option}_filter") == text.replace("\x00", "").strip(), (option, text)
+    assert followed and refused  # both outcomes happened, so both were checked
+    pages = await all_list_pages(standin)
+    assert sum(len(p.embeds[0].get("fields", [])) for p in pages) == followed
+    for line in (line for page in pages for line in shown_lines(page)):
+        assert_escaped(line)
+    any_text.assert_no_pings(standin)
+    standin.assert_clean()
+
+
+async def test_any_text_as_a_preview_url_is_shown_or_refused(standin: StandIn, feeds_bot: CohortBot,
+                                                               feed_server: FeedServer) -> None:
+    feed_server.feed("/feed", rss20(lectures(range(1, 4)), title="Course"))
+    feed_server.feed("/api", '{"not": "a feed"}', content_type="application/json")
+    role = await standin.add_role("Pingable")
+    shown = 0
+    for i, text in enumerate(any_text.texts(standin, role, 10)):
+        for url in (text, (feed_server.url(f"/feed?{i}=") + text)[:6000], (feed_server.url("/api?") + text)[:6000]):
+            reply = await standin.slash("feed preview", user=standin.alice, url=url)
+            assert reply.ephemeral and reply.text and "went wrong" not in reply.text, url
+            if reply.embeds:
+                shown += 1
+                assert [e["title"] for e in reply.embeds] == ["Lecture 3", "Lecture 2", "Lecture 1"], url
+            else:
+                assert not any_text.UNESCAPED_MENTION.search(any_text.outside_code(reply.text)), url
+    assert shown
+    any_text.assert_no_pings(standin)
+    standin.assert_clean()
+
+
+
+async def test_a_full_list_page_of_long_feeds_stays_within_discords_limits(
+        standin: StandIn, feeds_bot: CohortBot, clock: FakeClock) -> None:
+    now = clock.now()
+    for n in range(9):
+        feed_id = await store.insert_feed(
+            feeds_bot.db, guild_id=standin.guild_id, url=f"https://feeds.example/{n}/" + "p_" * 900,
+            title="_*" * 150, site_url=None, channel_id=standin.general.id, topic_id=None,
+            include_filter="word_" * 40, exclude_filter="/" + "x|" * 99 + "/", mention_role_id=standin.admin_role.id,
+            created_by=None, now=now, next_check_at=now)
+        assert feed_id is not None
+        await store.record_read(feeds_bot.db, feed_id, now=now, next_check_at=now, validators=Validators(),
+                                body_hash=None, title="_*" * 150, site_url=None, last_entry_title="*_" * 300,
+                                last_entry_at=now)
+        await store.record_failure(feeds_bot.db, feed_id, now=now, next_check_at=now, error="`*_" * 200)
+    listed = await standin.slash("feed list", user=standin.admin)
+    assert listed.embeds[0]["footer"]["text"].endswith("9 feeds")
+    assert all("Failing since" in field["value"] for field in listed.embeds[0]["fields"])
+    standin.assert_clean()
