@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -182,15 +181,32 @@ class HostLimiter:
     """At most ``per_host`` requests to one host and ``total`` overall at once."""
 
     def __init__(self, per_host: int = 2, total: int = 32) -> None:
+        self._per_host_limit = per_host
         self._total = asyncio.Semaphore(total)
-        self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_host))
+        # host -> (semaphore, requests holding or waiting for it); dropped when idle, so a bot
+        # that has fetched a million hosts does not keep a million semaphores.
+        self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
-        # The host's slot first: a request queued behind its own busy host must not sit on one of
-        # the global slots meanwhile, or one slow host with many feeds would stall every other host.
-        async with self._per_host[host.lower()], self._total:
-            yield
+        key = host.lower()
+        semaphore, users = self._hosts.get(key, (asyncio.Semaphore(self._per_host_limit), 0))
+        self._hosts[key] = (semaphore, users + 1)
+        try:
+            # The host's slot first: a request queued behind its own busy host must not sit on a
+            # global slot meanwhile, or one slow host with many feeds would stall every other host.
+            async with semaphore, self._total:
+                yield
+        finally:
+            semaphore, users = self._hosts[key]
+            if users == 1:
+                del self._hosts[key]
+            else:
+                self._hosts[key] = (semaphore, users - 1)
+
+    @property
+    def hosts_in_use(self) -> int:
+        return len(self._hosts)
 
 
 def host_of(url: str) -> str:

@@ -11,6 +11,7 @@ from discord import app_commands
 from bot.errors import DomainError
 
 log = logging.getLogger("bot.errors")
+MESSAGE_MAX = 2000  # Discord's limit for message content
 
 
 def _permission_names(permissions: list[str]) -> str:
@@ -27,7 +28,8 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
     if isinstance(original, app_commands.CommandInvokeError):
         original = original.original
     if isinstance(original, DomainError):
-        return original.message, True
+        text = original.message
+        return (text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 1] + "…"), True
     if isinstance(original, app_commands.MissingPermissions):
         return f"You need the **{_permission_names(original.missing_permissions)}** permission for that.", True
     if isinstance(original, app_commands.BotMissingPermissions):
@@ -42,7 +44,8 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
     if isinstance(original, app_commands.CheckFailure) and str(original):
         return str(original), True
     if isinstance(original, discord.Forbidden):
-        return "Discord refused: I am missing a permission for that. An admin can run `/gate show`.", True
+        return ("Discord refused: I am missing a permission or my role is too low for that. An admin can "
+                "check my role's permissions and its place in Server Settings → Roles."), True
     return "", False
 
 

@@ -113,3 +113,4 @@ async def test_host_limiter_allows_two_per_host_at_once() -> None:
 
     await asyncio.gather(*(visit() for _ in range(8)))
     assert peak == 2
+    assert limiter.hosts_in_use == 0  # idle hosts are forgotten
