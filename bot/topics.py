@@ -151,13 +151,30 @@ async def edit_topic(db: Database, *, guild_id: int, slug: str, name: str | None
     return await get_topic(db, guild_id, topic.slug)
 
 
+# What users call the things that can be filed under a topic; other tables keep their name.
+USAGE_NOUNS = {"resources": "resources", "sessions": "study sessions", "feeds": "feeds"}
+
+
 async def topic_usage(db: Database, topic: Topic) -> dict[str, int]:
-    """How many rows in other tables refer to this topic, by table (found from the foreign keys)."""
-    usage: dict[str, int] = {}
+    """How many things are filed under this topic, by kind (``{"resources": 3}``)."""
+    return (await usage_by_topic(db, topic.guild_id)).get(topic.id, {})
+
+
+async def usage_by_topic(db: Database, guild_id: int) -> dict[int, dict[str, int]]:
+    """For every topic of a guild that has things filed under it: how many, by kind.
+
+    Tables are found from the foreign keys, so a new feature is counted without changes here.
+    Only references that survive the topic (``ON DELETE SET NULL``) count as things filed under
+    it; link rows that are deleted with it (``CASCADE``) are bookkeeping.
+    """
+    usage: dict[int, dict[str, int]] = {}
     for table, column in await _topic_references(db):
-        count = await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (topic.id,))
-        if count:
-            usage[table] = int(count)
+        rows = await db.fetchall(
+            f"SELECT {column} AS topic_id, COUNT(*) AS n FROM {table} "
+            f"WHERE guild_id = ? AND {column} IS NOT NULL GROUP BY {column}", (guild_id,))
+        noun = USAGE_NOUNS.get(table, table.replace("_", " "))
+        for row in rows:
+            usage.setdefault(row["topic_id"], {})[noun] = int(row["n"])
     return usage
 
 
@@ -166,7 +183,7 @@ async def _topic_references(db: Database) -> list[tuple[str, str]]:
     references = []
     for row in tables:
         for fk in await db.fetchall(f"PRAGMA foreign_key_list({row['name']})"):
-            if fk["table"] == "topics":
+            if fk["table"] == "topics" and fk["on_delete"] != "CASCADE":
                 references.append((row["name"], fk["from"]))
     return references
 

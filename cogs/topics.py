@@ -59,16 +59,18 @@ class Topics(commands.GroupCog, group_name="topic"):
         assert interaction.guild is not None
         found = await topics.list_topics(self.bot.db, interaction.guild.id)
         page, pages = clamp_page(page, len(found), PER_PAGE)
+        usage = await topics.usage_by_topic(self.bot.db, interaction.guild.id)
         embed = discord.Embed(title="Topics", colour=COLOUR)
         if not found:
             embed.description = "No topics yet. Organisers add them with `/topic add`."
         for topic in found[page * PER_PAGE:(page + 1) * PER_PAGE]:
             embed.add_field(name=cut(f"{safe(topic.name, 105)} ({topic.slug})", FIELD_NAME_USED),
-                            value=await self._topic_summary(interaction.guild, topic), inline=False)
+                            value=self._topic_summary(interaction.guild, topic, usage.get(topic.id, {})),
+                            inline=False)
         embed.set_footer(text=page_footer(page, pages, len(found), "topics"))
         return Page(embed, page, pages)
 
-    async def _topic_summary(self, guild: discord.Guild, topic: Topic) -> str:
+    def _topic_summary(self, guild: discord.Guild, topic: Topic, usage: dict[str, int]) -> str:
         parts = [safe(topic.description, DESCRIPTION_MAX) or "*No description.*"]
         where = []
         if topic.channel_id:
@@ -76,8 +78,7 @@ class Topics(commands.GroupCog, group_name="topic"):
         if topic.role_id:
             role = guild.get_role(topic.role_id)
             where.append(f"<@&{topic.role_id}> ({len(role.members) if role else 0} members)")
-        usage = await topics.topic_usage(self.bot.db, topic)
-        where.extend(f"{count} {table}" for table, count in usage.items())
+        where.extend(f"{count} {noun}" for noun, count in usage.items())
         if where:
             parts.append(" · ".join(where))
         return cut("\n".join(parts), FIELD_VALUE_USED)
