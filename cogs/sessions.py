@@ -223,10 +223,8 @@ class Sessions(commands.GroupCog, group_name="session"):
         session = await store.get_session(self.bot.db, member.guild.id, session_id)
         try:
             result = await rsvp.answer(self.bot.db, self.bot.clock, session, member.id, RsvpStatus(status))
-        except SessionFull as full:  # not an error to hide: the reply carries the waitlist offer
-            view = waitlist_view(session.id) if full.position is None else discord.utils.MISSING
-            await interaction.response.send_message(full.message, view=view, ephemeral=True,
-                                                    allowed_mentions=NO_PINGS)
+        except SessionFull as full:
+            await self._offer_waitlist(interaction, full)
             return
         await interaction.response.send_message(self._answer_text(result), ephemeral=True, allowed_mentions=NO_PINGS)
         await self._after_answer(result, refresh_card=True)
@@ -240,9 +238,7 @@ class Sessions(commands.GroupCog, group_name="session"):
             result = await rsvp.answer(self.bot.db, self.bot.clock, session, member.id, status,
                                        join_waitlist=status is RsvpStatus.WAITLIST)
         except SessionFull as full:
-            view = waitlist_view(session.id) if full.position is None else discord.utils.MISSING
-            await interaction.response.send_message(full.message, view=view, ephemeral=True,
-                                                    allowed_mentions=NO_PINGS)
+            await self._offer_waitlist(interaction, full)
             return
         if status is RsvpStatus.WAITLIST:  # clicked in the ephemeral offer: answer there, update the card
             await interaction.response.edit_message(content=self._answer_text(result), view=None)
@@ -252,6 +248,12 @@ class Sessions(commands.GroupCog, group_name="session"):
         await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NO_PINGS)
         await interaction.followup.send(self._answer_text(result), ephemeral=True, allowed_mentions=NO_PINGS)
         await self._after_answer(result, refresh_card=False)
+
+    @staticmethod
+    async def _offer_waitlist(interaction: discord.Interaction, full: SessionFull) -> None:
+        """Not an error to hide: the reply offers the waitlist (or says where in line the member is)."""
+        view = waitlist_view(full.session.id) if full.position is None else discord.utils.MISSING
+        await interaction.response.send_message(full.message, view=view, ephemeral=True, allowed_mentions=NO_PINGS)
 
     def _answer_text(self, result: RsvpResult) -> str:
         title = safe(result.session.title, 100)
@@ -338,9 +340,9 @@ class Sessions(commands.GroupCog, group_name="session"):
         await self._require_manager(interaction, session)
         cancelled = await store.cancel_session(self.bot.db, self.bot.clock, session, reason=reason, series=series)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        why = f" Reason: {safe(reason, 300)}" if reason else ""
         told = 0
         for occurrence in cancelled:
+            why = f" Reason: {safe(occurrence.cancel_reason, 300)}" if occurrence.cancel_reason else ""
             await self.messenger.refresh_card(occurrence)
             if occurrence.native_event_id:
                 await self.messenger.cancel_native_event(occurrence)

@@ -22,7 +22,7 @@ CANCEL_REASON_MAX = 300
 def clean_text(value: str, label: str, limit: int, *, required: bool) -> str:
     cleaned = value.replace("\x00", "").strip()
     if required and not cleaned:
-        raise InvalidInput(f"The {label} cannot be empty.")
+        raise InvalidInput(f"The {label} cannot be empty; give it a few words.")
     if len(cleaned) > limit:
         raise InvalidInput(f"The {label} is {len(cleaned)} characters; keep it to {limit}.")
     return cleaned

@@ -59,10 +59,14 @@ def parse_when(text: str, zone: str, now: datetime) -> datetime:
 
 def parse_until(text: str, zone: str, now: datetime, starts_at: datetime) -> datetime:
     """The end of a series: a date means the end of that day in ``zone``; must not be before the start."""
-    moment = _parse_moment(text, zone, now, what="`until` date", allow_date_only=True)
+    what = "`until` date"
+    moment = _parse_moment(text, zone, now, what=what, allow_date_only=True)
     local = moment.astimezone(ZoneInfo(zone))
     if local.time() == time(0) and not re.search(r"\d{1,2}:\d{2}|midnight", text, re.IGNORECASE):
-        moment = localize(datetime.combine(local.date(), time(23, 59, 59)), zone)
+        try:
+            moment = localize(datetime.combine(local.date(), time(23, 59, 59)), zone)
+        except OverflowError:  # the end of 31 December 9999, west of UTC
+            raise _too_far(text, what) from None
     if moment < starts_at:
         raise InvalidInput(f"`until` ({_shown(moment, zone)}) is before the first session; give a later date.")
     return moment
@@ -85,19 +89,31 @@ def _parse_moment(text: str, zone: str, now: datetime, *, what: str, allow_date_
         parsed = None
     if parsed is None:
         raise _not_understood(cleaned, what)
-    if parsed.tzinfo is not None:  # the text named its own zone or offset
-        return parsed.astimezone(UTC)
-    if _is_elapsed_time(cleaned):
-        return now + (parsed - local_now)
-    if not allow_date_only and parsed.time() == time(0) and not _HAS_TIME_WORD.search(cleaned):
-        raise InvalidInput(f"`{cleaned}` has no time of day; add one, such as `{cleaned} 18:00`.")
-    return localize(parsed, zone)
+    try:
+        if parsed.tzinfo is not None:  # the text named its own zone or offset
+            moment = parsed.astimezone(UTC)
+        elif _is_elapsed_time(cleaned):
+            moment = now + (parsed - local_now)
+        elif not allow_date_only and parsed.time() == time(0) and not _HAS_TIME_WORD.search(cleaned):
+            raise InvalidInput(f"`{_quote(cleaned)}` has no time of day; add one, such as "
+                               f"`{_quote(cleaned)} 18:00`.")
+        else:
+            moment = localize(parsed, zone)
+        moment.astimezone(tz)  # it is shown back in the member's zone
+    except OverflowError:  # year 1 or 9999 moved across an offset
+        raise _too_far(cleaned, what) from None
+    return moment
 
 
 def _not_understood(text: str, what: str) -> InvalidInput:
     shown = text[:50].replace("`", "'")
     return InvalidInput(f"I could not read `{shown}` as a {what}; try `2026-12-03 18:00`, `tomorrow 6pm`, "
                         "`next tuesday 18:30` or `in 2 hours`.")
+
+
+def _too_far(text: str, what: str) -> InvalidInput:
+    return InvalidInput(f"`{_quote(text)}` is too far from today to be a {what}; give one in the coming months, "
+                        "such as `tomorrow 6pm`.")
 
 
 def _shown(moment: datetime, zone: str) -> str:
