@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.clock import Clock, to_db
 from bot.db import Database, Row
 from bot.errors import AlreadyExists, InvalidInput, NotFound
+from bot.text import clean_text
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "topics.json"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -66,14 +67,6 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-def _clean_text(value: str, label: str, limit: int, *, required: bool) -> str:
-    cleaned = value.replace("\x00", "").strip()
-    if required and not cleaned:
-        raise InvalidInput(f"The {label} cannot be empty.")
-    if len(cleaned) > limit:
-        raise InvalidInput(f"The {label} is {len(cleaned)} characters; keep it to {limit}.")
-    return cleaned
-
 
 async def list_topics(db: Database, guild_id: int) -> list[Topic]:
     rows = await db.fetchall("SELECT * FROM topics WHERE guild_id = ? ORDER BY name COLLATE NOCASE",
@@ -114,8 +107,8 @@ async def add_topic(db: Database, clock: Clock, *, guild_id: int, slug: str, nam
                     description: str = "", channel_id: int | None = None,
                     role_id: int | None = None) -> Topic:
     slug = validate_slug(slug.strip().lower())
-    name = _clean_text(name, "name", NAME_MAX, required=True)
-    description = _clean_text(description, "description", DESCRIPTION_MAX, required=False)
+    name = clean_text(name, "the name", NAME_MAX, required=True)
+    description = clean_text(description, "the description", DESCRIPTION_MAX, required=False)
     async with db.transaction():
         if await db.fetchone("SELECT 1 FROM topics WHERE guild_id = ? AND slug = ?", (guild_id, slug)):
             raise AlreadyExists(f"There is already a topic `{slug}`; use `/topic edit` to change it.")
@@ -137,9 +130,9 @@ async def edit_topic(db: Database, *, guild_id: int, slug: str, name: str | None
     topic = await get_topic(db, guild_id, slug)
     changes: dict[str, object] = {}
     if name is not None:
-        changes["name"] = _clean_text(name, "name", NAME_MAX, required=True)
+        changes["name"] = clean_text(name, "the name", NAME_MAX, required=True)
     if description is not None:
-        changes["description"] = _clean_text(description, "description", DESCRIPTION_MAX, required=False)
+        changes["description"] = clean_text(description, "the description", DESCRIPTION_MAX, required=False)
     if channel_id is not _UNSET:
         changes["channel_id"] = channel_id
     if role_id is not _UNSET:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import InvalidInput
 from bot.gate.config import ScoringRules
+from bot.text import clean_text
 
 # What the modal accepts (Discord allows 4000 per input; these keep a review card within one embed).
 TOPICS_MAX = 300
@@ -62,14 +63,6 @@ class Score:
         return tuple(ScoreReason(**item) for item in json.loads(text))
 
 
-def _text(value: str, label: str, limit: int, *, required: bool) -> str:
-    cleaned = value.replace("\x00", "").strip()
-    if required and not cleaned:
-        raise InvalidInput(f"Please fill in {label}.")
-    if len(cleaned) > limit:
-        raise InvalidInput(f"{label.capitalize()} is {len(cleaned)} characters; keep it to {limit}.")
-    return cleaned
-
 
 def parse_hours(text: str) -> int:
     """Hours per week as people type them: ``6``, ``6h``, ``about 5``, ``5-10`` (the lower end counts)."""
@@ -107,10 +100,10 @@ def parse_link(text: str) -> str | None:
 def parse_answers(*, topics: str, background: str, goals: str, hours: str, link: str) -> Answers:
     """Check the modal's five answers; raises :class:`InvalidInput` naming the first problem."""
     return Answers(
-        topics_text=_text(topics, "the topics you are interested in", TOPICS_MAX, required=True),
-        background=_text(background, "your background", BACKGROUND_MAX, required=True),
-        goals=_text(goals, "what you want to learn or build", GOALS_MAX, required=True),
-        hours_per_week=parse_hours(_text(hours, "the hours per week", HOURS_MAX_CHARS, required=True)),
+        topics_text=clean_text(topics, "the topics you are interested in", TOPICS_MAX, required=True),
+        background=clean_text(background, "your background", BACKGROUND_MAX, required=True),
+        goals=clean_text(goals, "what you want to learn or build", GOALS_MAX, required=True),
+        hours_per_week=parse_hours(clean_text(hours, "the hours per week", HOURS_MAX_CHARS, required=True)),
         link=parse_link(link),
     )
 

@@ -12,20 +12,13 @@ from bot.sessions import deliveries, rsvp
 from bot.sessions.model import SESSION_SELECT, Change, EditResult, Session, SessionNotFound, session_from_row
 from bot.sessions.recurrence import Repeat, next_occurrence, wall_time
 from bot.sessions.timeparse import MAX_AHEAD, MAX_DURATION, MIN_DURATION, format_duration
+from bot.text import clean_text
 
 TITLE_MAX = 100  # a Discord scheduled event's name is at most 100 characters
 DESCRIPTION_MAX = 1000  # … and its description at most 1000
 CAPACITY_MAX = 1000
 CANCEL_REASON_MAX = 300
 
-
-def clean_text(value: str, label: str, limit: int, *, required: bool) -> str:
-    cleaned = value.replace("\x00", "").strip()
-    if required and not cleaned:
-        raise InvalidInput(f"The {label} cannot be empty; give it a few words.")
-    if len(cleaned) > limit:
-        raise InvalidInput(f"The {label} is {len(cleaned)} characters; keep it to {limit}.")
-    return cleaned
 
 
 def check_capacity(capacity: int | None) -> int | None:
@@ -59,8 +52,8 @@ async def schedule_session(db: Database, clock: Clock, *, guild_id: int, host_id
                            native_event: bool = False) -> Session:
     """Store a new session (and its series when it repeats) and plan its deliveries."""
     now = clock.now()
-    title = clean_text(title, "title", TITLE_MAX, required=True)
-    description = clean_text(description, "description", DESCRIPTION_MAX, required=False)
+    title = clean_text(title, "the title", TITLE_MAX, required=True)
+    description = clean_text(description, "the description", DESCRIPTION_MAX, required=False)
     check_start(starts_at, now)
     check_duration(duration)
     check_capacity(capacity)
@@ -176,7 +169,7 @@ async def edit_session(db: Database, clock: Clock, session: Session, *, title: s
     columns: dict[str, object] = {}
     changes: list[Change] = []
     if title is not None:
-        title = clean_text(title, "title", TITLE_MAX, required=True)
+        title = clean_text(title, "the title", TITLE_MAX, required=True)
         if title != session.title:
             columns["title"] = title
             changes.append(Change("Title", session.title, title))
@@ -198,7 +191,7 @@ async def edit_session(db: Database, clock: Clock, session: Session, *, title: s
         columns["voice_channel_id"] = new_voice
         changes.append(Change("Voice channel", _channel(session.voice_channel_id), _channel(new_voice)))
     if description is not None:
-        description = clean_text(description, "description", DESCRIPTION_MAX, required=False)
+        description = clean_text(description, "the description", DESCRIPTION_MAX, required=False)
         if description != session.description:
             columns["description"] = description
             changes.append(Change("Description", "", "updated"))
@@ -232,7 +225,7 @@ async def cancel_session(db: Database, clock: Clock, session: Session, *, reason
     creates its next occurrence straight away (it would otherwise be made when this one started).
     """
     now = clock.now()
-    reason = clean_text(reason, "reason", CANCEL_REASON_MAX, required=False) if reason else None
+    reason = clean_text(reason, "the reason", CANCEL_REASON_MAX, required=False) if reason else None
     if series and session.series_id is None:
         raise InvalidInput(f"Session #{session.id} is not part of a repeating series; leave out `series`.")
     if not series and session.cancelled:
