@@ -54,6 +54,10 @@ class LatenessProbe:
 
     async def recap(self, session: Session, attendees: list[Attendee]) -> None: ...
 
+    async def start_native_event(self, session: Session) -> None: ...
+
+    async def end_native_event(self, session: Session) -> None: ...
+
 
 async def fill(db: Database, count: int) -> float:
     """Schedule ``count`` sessions over the coming year through the domain; returns seconds taken."""

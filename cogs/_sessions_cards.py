@@ -153,10 +153,19 @@ def format_duration_seconds(seconds: int) -> str:
     return f"{minutes // 60}h {minutes % 60}m" if minutes >= 60 else f"{minutes}m"
 
 
-def recap_embed(session: Session, attendees: list[Attendee], minimum_minutes: int) -> discord.Embed:
-    attended = [a for a in attendees if a.attended]
+def recap_embed(session: Session, attendees: list[Attendee], minimum_minutes: int, *,
+                going: list[int] | None = None) -> discord.Embed:
+    """The end-of-session recap: who attended; without a voice channel, who said they were going."""
     embed = discord.Embed(title=safe(f"Recap: {session.title}", 256), colour=COLOUR)
     embed.add_field(name="Session", value=f"{when(session.starts_at, 'f')} · {format_duration(session.duration)}")
+    if session.voice_channel_id is None:
+        going = going or []
+        embed.description = "Attendance is taken only in a voice channel, and this session had none."
+        embed.add_field(name="Going", value=str(len(going)))
+        embed.add_field(name="Said they were going", value=people(going), inline=False)
+        embed.set_footer(text=f"Session #{session.id}")
+        return embed
+    attended = [a for a in attendees if a.attended]
     embed.add_field(name="Attended", value=str(len(attended)))
     embed.add_field(name="Who came", value=attendance_lines(attended), inline=False)
     embed.set_footer(text=f"Session #{session.id} · attending means at least {minimum_minutes} min in voice")

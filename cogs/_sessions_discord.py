@@ -15,13 +15,15 @@ from bot import topics
 from bot.core import CohortBot
 from bot.sessions import attendance, members, rsvp, settings, store
 from bot.sessions.jobs import DeliveryFailed
-from bot.sessions.model import Attendee, Session
+from bot.sessions.model import Attendee, RsvpStatus, Session
 from bot.sessions.timeparse import format_offset
 from bot.ui.render import NO_PINGS, cut, safe, when
 from cogs._sessions_cards import NOTICE_TEXT_MAX, card_embed, card_view, mention_chunks, recap_embed
 
 log = logging.getLogger("bot.sessions")
 DMS_CLOSED = 50007  # Discord: "Cannot send messages to this user"
+EVENT_REASONS = {discord.EventStatus.active: "started", discord.EventStatus.completed: "ended",
+                 discord.EventStatus.cancelled: "cancelled"}  # for the audit log
 
 
 class SessionMessenger:
@@ -134,13 +136,13 @@ class SessionMessenger:
         await self.notify(session, recipients, text, always_post=True)
 
     async def recap(self, session: Session, attendees: list[Attendee]) -> None:
-        """After the session: the card shows it ended; with a voice channel, a recap is posted."""
+        """After the session: the card shows it ended and a recap is posted (who attended with a voice
+        channel; without one, who said they were going, as attendance is only taken in voice)."""
         await self.refresh_card(session)
-        if session.voice_channel_id is None:
-            return
         minimum = await settings.attendance_minutes(self.bot.db, session.guild_id)
+        going = [] if session.voice_channel_id else await rsvp.members(self.bot.db, session.id, RsvpStatus.GOING)
         try:
-            await self._channel(session).send(embed=recap_embed(session, attendees, minimum),
+            await self._channel(session).send(embed=recap_embed(session, attendees, minimum, going=going),
                                               allowed_mentions=NO_PINGS)
         except discord.HTTPException as error:
             raise DeliveryFailed(f"cannot post the recap: {error}") from error
@@ -186,17 +188,58 @@ class SessionMessenger:
                 await event.edit(name=name, description=description, start_time=session.starts_at,
                                  end_time=session.ends_at, entity_type=discord.EntityType.external,
                                  location=self._location(event.guild, session))
+        except discord.NotFound:
+            await self._forget_native_event(session)
         except discord.HTTPException as error:
             log.warning("session %s: updating its scheduled event failed: %s", session.id, error)
 
-    async def cancel_native_event(self, session: Session) -> None:
-        event = await self._native_event(session)
-        if event is None or event.status is not discord.EventStatus.scheduled:
+    # Discord only allows SCHEDULED → ACTIVE → COMPLETED and SCHEDULED → CANCELED, and moves events
+    # by itself too (it starts and ends external events on time, ends a voice event a few minutes
+    # after everyone left, cancels one never started): each step checks where the event is first.
+    async def start_native_event(self, session: Session) -> None:
+        """The session started: its event goes live, unless Discord (or someone) moved it already.
+        A session already over is left to :meth:`end_native_event`, so nobody is told it is live."""
+        if session.has_ended(self.bot.clock.now()):
             return
+        event = await self._native_event(session)
+        if event is not None and event.status is discord.EventStatus.scheduled:
+            await self._move_event(session, event, discord.EventStatus.active)
+
+    async def end_native_event(self, session: Session) -> None:
+        """The session ended: its event completes. Still scheduled (its start was lost to a crash or
+        downtime), it has to go live first: Discord completes only a live event."""
+        event = await self._native_event(session)
+        if event is not None and event.status is discord.EventStatus.scheduled:
+            event = await self._move_event(session, event, discord.EventStatus.active)
+        if event is not None and event.status is discord.EventStatus.active:
+            await self._move_event(session, event, discord.EventStatus.completed)
+
+    async def cancel_native_event(self, session: Session) -> None:
+        """The session was cancelled (only ever before it started): its event is cancelled."""
+        event = await self._native_event(session)
+        if event is not None and event.status is discord.EventStatus.scheduled:
+            await self._move_event(session, event, discord.EventStatus.cancelled)
+
+    async def _move_event(self, session: Session, event: discord.ScheduledEvent,
+                          status: discord.EventStatus) -> discord.ScheduledEvent | None:
+        """Set the event's status; returns the updated event, or None if Discord refused (logged,
+        never raised: the session goes on without its event)."""
+        move = {discord.EventStatus.active: event.start, discord.EventStatus.completed: event.end,
+                discord.EventStatus.cancelled: event.cancel}[status]
         try:
-            await event.cancel(reason="Study session cancelled")
+            return await move(reason=f"Study session #{session.id} {EVENT_REASONS[status]}")
+        except discord.NotFound:
+            await self._forget_native_event(session)
         except discord.HTTPException as error:
-            log.warning("session %s: cancelling its scheduled event failed: %s", session.id, error)
+            log.warning("session %s: could not set its scheduled event %s to %s: %s", session.id, event.id,
+                        status.name, error)
+        return None
+
+    async def _forget_native_event(self, session: Session) -> None:
+        """The event was deleted in Discord (10070 Unknown Guild Scheduled Event): stop keeping it in step."""
+        log.info("session %s: its scheduled event %s was deleted in Discord; forgetting it", session.id,
+                 session.native_event_id)
+        await store.set_native_event(self.bot.db, session.id, None)
 
     async def _native_event(self, session: Session) -> discord.ScheduledEvent | None:
         guild = self.bot.get_guild(session.guild_id)
@@ -207,9 +250,12 @@ class SessionMessenger:
             return event
         try:
             return await guild.fetch_scheduled_event(session.native_event_id)
-        except discord.HTTPException:
-            log.info("session %s: its scheduled event %s is gone", session.id, session.native_event_id)
-            return None
+        except discord.NotFound:
+            await self._forget_native_event(session)
+        except discord.HTTPException as error:
+            log.warning("session %s: could not read its scheduled event %s: %s", session.id,
+                        session.native_event_id, error)
+        return None
 
     @staticmethod
     def _voice_channel(guild: discord.Guild, session: Session) -> discord.VoiceChannel | None:

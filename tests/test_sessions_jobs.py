@@ -29,6 +29,7 @@ class RecordingNotifier:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, int, Any]] = []
+        self.events: list[tuple[str, int]] = []  # native event moves (they never fail: the notifier logs)
         self.fail_with: Exception | None = None
         self.delay = 0.0
 
@@ -50,6 +51,12 @@ class RecordingNotifier:
 
     async def recap(self, session: Session, attendees: list[Attendee]) -> None:
         await self._record("recap", session, [a.user_id for a in attendees])
+
+    async def start_native_event(self, session: Session) -> None:
+        self.events.append(("start", session.id))
+
+    async def end_native_event(self, session: Session) -> None:
+        self.events.append(("end", session.id))
 
 
 @pytest.fixture
@@ -254,3 +261,34 @@ async def test_jobs_fire_after_the_real_delay_the_clock_sets(db: Database, clock
     assert notifier.sent == []
     await wait_for(lambda: bool(notifier.sent))
     assert notifier.sent == [("remind-1m", session.id, [])]
+
+
+@pytest.mark.parametrize("start_late", [timedelta(0), timedelta(minutes=30)])
+async def test_the_native_event_follows_the_start_and_end_sent_late_or_failed(
+        db: Database, clock: FakeClock, jobs: SessionJobs, notifier: RecordingNotifier, start_late: timedelta) -> None:
+    session = await schedule(db, clock, native_event=True, duration=timedelta(hours=2))
+    await store.set_native_event(db, session.id, 9001)
+    plain = await schedule(db, clock)  # no Discord event: nothing to move
+    delivered = {d.kind: d for d in await deliveries.history(db, session.id)}
+    clock.set(session.starts_at + start_late)
+    assert await jobs.deliver(delivered["start"]) == (Outcome.SENT if not start_late else Outcome.LATE)
+    assert await jobs.deliver(delivered["start"]) is None  # a second run has nothing to do: moved once
+    clock.set(session.ends_at)
+    notifier.fail_with = DeliveryFailed("channel gone")
+    assert await jobs.deliver(delivered["recap"]) == Outcome.FAILED
+    for other in await deliveries.history(db, plain.id):
+        if other.kind in ("start", "recap"):
+            clock.set(max(clock.now(), other.due_at))
+            await jobs.deliver(other)
+    assert notifier.events == [("start", session.id), ("end", session.id)]
+
+
+async def test_a_cancelled_session_leaves_its_event_to_the_cancel_command(
+        db: Database, clock: FakeClock, jobs: SessionJobs, notifier: RecordingNotifier) -> None:
+    session = await schedule(db, clock, native_event=True)
+    await store.set_native_event(db, session.id, 9001)
+    [start] = [d for d in await deliveries.history(db, session.id) if d.kind == "start"]
+    await store.cancel_session(db, clock, session)
+    clock.set(session.starts_at)
+    assert await jobs.deliver(start) is None
+    assert notifier.events == []

@@ -13,6 +13,10 @@ fake clock sees jobs fire after the real delay it set up, and with the system cl
 Lateness: when a job runs, a delivery overdue by more than its grace (after downtime) is skipped
 and marked ``late`` instead of sent; within the grace it is sent once. See ``deliveries`` for the
 claim → send → mark protocol that makes every delivery at most once.
+
+Native events: the start and the recap also move the session's Discord event (live, then
+completed), whether their message went out, failed or came too late to send: the event's state is
+a fact about the session, not a message. Moving it is idempotent, so it sits outside the protocol.
 """
 
 from __future__ import annotations
@@ -55,6 +59,12 @@ class Notifier(Protocol):
     async def starting(self, session: Session, recipients: list[int]) -> None: ...
 
     async def recap(self, session: Session, attendees: list[Attendee]) -> None: ...
+
+    async def start_native_event(self, session: Session) -> None:
+        """The session started: its Discord event goes live. Never raises for Discord's refusals."""
+
+    async def end_native_event(self, session: Session) -> None:
+        """The session ended: its Discord event completes. Never raises for Discord's refusals."""
 
 
 def job_id(session_id: int, kind: str) -> str:
@@ -178,6 +188,7 @@ class SessionJobs:
             if await deliveries.skip(self.db, self.clock, delivery, Outcome.LATE):
                 log.info("session %s: %s is %s overdue, more than its grace; skipped", session.id, delivery.kind,
                          late)
+                await self._move_native_event(delivery, session)
                 return Outcome.LATE
             return None
         if not await deliveries.claim(self.db, self.clock, delivery):
@@ -197,7 +208,18 @@ class SessionJobs:
         else:
             outcome = Outcome.SENT
         await deliveries.finish(self.db, self.clock, delivery, outcome)
+        await self._move_native_event(delivery, session)
         return outcome
+
+    async def _move_native_event(self, delivery: Delivery, session: Session) -> None:
+        """Keep the session's Discord event in step with its start and end (only the run that won
+        the delivery gets here, so the event is moved once)."""
+        if session.native_event_id is None:
+            return
+        if delivery.kind == START:
+            await self.notifier.start_native_event(session)
+        elif delivery.kind == RECAP:
+            await self.notifier.end_native_event(session)
 
     def _grace(self, delivery: Delivery, session: Session) -> timedelta:
         if delivery.kind == ANNOUNCE:

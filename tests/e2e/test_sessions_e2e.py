@@ -272,6 +272,7 @@ async def test_cancel_tells_going_and_maybe_and_disables_the_buttons(standin: St
     assert pinged(standin, notice) == ({standin.alice.id, standin.bob.id}, set())
     [event] = standin.guild.scheduled_events.values()
     assert event["status"] == 4  # cancelled
+    assert [r.json for r in standin.requests_to("PATCH", "/guilds/*/scheduled-events/*")] == [{"status": 4}]
     assert await deliveries.next_pending(bot.db, session_id) is None
     assert cog(bot).jobs.armed_job(session_id) is None
     standin.assert_clean()
@@ -474,7 +475,8 @@ async def test_config_reminders_and_attendance_need_manage_server(standin: Stand
     shown = await standin.slash("config attendance", user=standin.admin, minutes=5)
     assert "5 min" in shown.text
     settings_text = (await standin.slash("config show", user=standin.admin)).text.replace("\\_", "_")
-    assert "sessions.reminder_offsets: 2h,10m" in settings_text and "sessions.attendance_minutes: 5" in settings_text
+    assert "**Session reminders go out before the start**: 2h,10m" in settings_text
+    assert "**Minutes in voice that count as attending**: 5" in settings_text
 
 
 async def test_new_offsets_replan_the_jobs_of_upcoming_sessions(standin: StandIn, bot: CohortBot) -> None:
@@ -483,3 +485,117 @@ async def test_new_offsets_replan_the_jobs_of_upcoming_sessions(standin: StandIn
     assert cog(bot).jobs.armed_job(session_id) == f"session:{session_id}:remind-1440m"
     await standin.slash("config reminders", user=standin.admin, offsets="2h")
     await wait_for(lambda: cog(bot).jobs.armed_job(session_id) == f"session:{session_id}:remind-120m")
+
+
+# The native event through a session's life ----------------------------------------------------------------
+EVENTS = "/guilds/*/scheduled-events/{}"
+
+
+async def jump_to(bot: CohortBot, clock: FakeClock, moment: datetime) -> None:
+    """Move the fake clock and re-derive the jobs from the database, as a restart would (the
+    scheduler waits in real time: a job armed before the jump would still wait the old delay)."""
+    clock.set(moment)
+    await cog(bot).jobs.rebuild()
+
+
+def status_patches(standin: StandIn, event_id: int) -> list[tuple[dict[str, Any], int | None]]:
+    """Every PATCH the bot sent to the event: (body, HTTP status of the answer)."""
+    return [(r.json, r.status) for r in standin.requests_to("PATCH", EVENTS.format(event_id))]
+
+
+async def event_status(standin: StandIn, event_id: int, wanted: int) -> None:
+    await wait_for(lambda: standin.guild.scheduled_events[event_id]["status"] == wanted)
+
+
+async def soon_with_event(standin: StandIn, bot: CohortBot, **options: Any) -> Any:
+    """A five-minute session with a Discord event, starting in 61 seconds; Alice is going."""
+    card = await schedule(standin, when="in 61 seconds", duration="5m", native_event=True, **options)
+    await standin.slash("session rsvp", user=standin.alice, id=session_id_of(card), status="going")
+    session = await store.get_session(bot.db, standin.guild_id, session_id_of(card))
+    assert session.native_event_id is not None
+    assert standin.guild.scheduled_events[session.native_event_id]["status"] == 1  # scheduled
+    return card, session
+
+
+@pytest.mark.parametrize("in_voice", [True, False])
+async def test_the_event_goes_live_at_the_start_and_completes_at_the_end(
+        standin: StandIn, bot: CohortBot, clock: FakeClock, in_voice: bool) -> None:
+    card, session = await soon_with_event(standin, bot, **({"voice_channel": standin.voice} if in_voice else {}))
+    event_id = session.native_event_id
+    await jump_to(bot, clock, session.starts_at - timedelta(seconds=1))
+    await wait_for(lambda: any("starting now" in m.text for m in standin.messages_in(card.channel_id)))
+    await event_status(standin, event_id, 2)  # active
+    assert status_patches(standin, event_id) == [({"status": 2}, 200)]
+    await jump_to(bot, clock, session.ends_at - timedelta(seconds=1))
+    recap = await wait_for(lambda: next((m for m in standin.messages_in(card.channel_id)
+                                         if m.embeds and m.embeds[0]["title"].startswith("Recap")), None))
+    await event_status(standin, event_id, 3)  # completed
+    assert status_patches(standin, event_id) == [({"status": 2}, 200), ({"status": 3}, 200)]
+    fields = {f["name"]: f["value"] for f in recap.embeds[0]["fields"]}
+    if in_voice:
+        assert fields["Attended"] == "0" and "Going" not in fields
+    else:
+        assert "Attendance is taken only in a voice channel" in recap.embeds[0]["description"]
+        assert fields["Going"] == "1" and fields["Said they were going"] == f"<@{standin.alice.id}>"
+    assert (await store.get_session(bot.db, standin.guild_id, session.id)).native_event_id == event_id
+    standin.assert_clean()
+
+
+async def test_an_event_still_scheduled_at_the_end_goes_live_then_completes(
+        standin: StandIn, bot: CohortBot, clock: FakeClock) -> None:
+    """Down through the whole session: the late start must not announce an event live after the end;
+    the end moves it the only way Discord allows, through live to completed."""
+    _, session = await soon_with_event(standin, bot, voice_channel=standin.voice)
+    event_id = session.native_event_id
+    await jump_to(bot, clock, session.ends_at + timedelta(seconds=1))
+    await event_status(standin, event_id, 3)
+    assert status_patches(standin, event_id) == [({"status": 2}, 200), ({"status": 3}, 200)]
+    standin.assert_clean()
+
+
+async def test_an_event_moved_in_discord_is_not_moved_again(standin: StandIn, bot: CohortBot,
+                                                            clock: FakeClock) -> None:
+    """Discord starts external events itself (and people start them by hand): the bot only ends it."""
+    card, session = await soon_with_event(standin, bot, voice_channel=standin.voice)
+    event_id = session.native_event_id
+    event = standin.guild.scheduled_events[event_id]
+    event["status"] = 2
+    await standin.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", event)
+    await wait_for(lambda: (found := bot.get_guild(standin.guild_id).get_scheduled_event(event_id))  # type: ignore[union-attr]
+                   is not None and found.status.value == 2)
+    await jump_to(bot, clock, session.starts_at - timedelta(seconds=1))
+    await wait_for(lambda: any("starting now" in m.text for m in standin.messages_in(card.channel_id)))
+    await jump_to(bot, clock, session.ends_at - timedelta(seconds=1))
+    await event_status(standin, event_id, 3)
+    assert status_patches(standin, event_id) == [({"status": 3}, 200)]
+    standin.assert_clean()
+
+
+@pytest.mark.parametrize("bot_heard", [True, False])
+async def test_an_event_deleted_in_discord_is_forgotten_quietly(
+        standin: StandIn, bot: CohortBot, clock: FakeClock, caplog: pytest.LogCaptureFixture,
+        bot_heard: bool) -> None:
+    """Someone deleted the event in Discord: the session goes on, the bot logs it (not as an error) and
+    forgets the event. ``bot_heard``: the deletion reached the bot (it asks Discord, GET → 404 10070);
+    else its cache is stale and the PATCH itself is answered 404 10070."""
+    card, session = await soon_with_event(standin, bot, voice_channel=standin.voice)
+    event_id = session.native_event_id
+    event = standin.guild.scheduled_events.pop(event_id)
+    if bot_heard:
+        await standin.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event)
+        await wait_for(lambda: bot.get_guild(standin.guild_id).get_scheduled_event(event_id) is None)  # type: ignore[union-attr]
+    with caplog.at_level(logging.INFO, logger="bot.sessions"):
+        await jump_to(bot, clock, session.starts_at - timedelta(seconds=1))
+        await wait_for(lambda: any("starting now" in m.text for m in standin.messages_in(card.channel_id)))
+        await wait_for(lambda: any("deleted in Discord" in r.getMessage() for r in caplog.records))
+    assert (await store.get_session(bot.db, standin.guild_id, session.id)).native_event_id is None
+    asked = standin.requests_to("GET" if bot_heard else "PATCH", EVENTS.format(event_id))
+    assert [r.status for r in asked] == [404] and asked[0].response["code"] == 10070  # type: ignore[index]
+    assert all(r.levelno < logging.ERROR for r in caplog.records if r.name.startswith("bot"))
+    before = len(standin.requests_to(None, EVENTS.format(event_id)))
+    await jump_to(bot, clock, session.ends_at - timedelta(seconds=1))
+    await wait_for(lambda: any(m.embeds and m.embeds[0]["title"].startswith("Recap")
+                               for m in standin.messages_in(card.channel_id)))
+    assert (await delivery_outcome(bot, session.id, "recap")).outcome == "sent"
+    assert len(standin.requests_to(None, EVENTS.format(event_id))) == before  # forgotten: not asked again
+    standin.assert_clean()
