@@ -17,3 +17,8 @@ def clean_text(value: str, label: str, limit: int, *, required: bool) -> str:
     if len(cleaned) > limit:
         raise InvalidInput(f"{subject} is {len(cleaned)} characters; keep it to {limit}.")
     return cleaned
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """``counted(1, "resource")`` → ``"1 resource"``; any other count takes the plural (default: + "s")."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.clock import Clock, to_db
 from bot.db import Database, Row
 from bot.errors import AlreadyExists, InvalidInput, NotFound
-from bot.text import clean_text
+from bot.text import clean_text, counted
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "topics.json"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -40,10 +40,11 @@ class TopicInUse(InvalidInput):
     """The topic still has things filed under it."""
 
     def __init__(self, slug: str, usage: dict[str, int]) -> None:
-        what = ", ".join(f"{count} {table}" for table, count in usage.items())
+        what = ", ".join(counted(count, noun.removesuffix("s"), noun) for noun, count in usage.items())
+        them, they = ("it", "it is") if sum(usage.values()) == 1 else ("them", "they are")
         super().__init__(
-            f"Topic `{slug}` still has {what}. Move them first, or remove it with `force: True` "
-            "(they are kept, without a topic)."
+            f"Topic `{slug}` still has {what}. Move {them} first, or remove it with `force: True` "
+            f"({they} kept, without a topic)."
         )
         self.usage = usage
 

@@ -20,6 +20,7 @@ from bot.gate.applications import Application, Question
 from bot.gate.config import GateConfig
 from bot.gate.inactivity import InactiveMember, InactivityReport, Prune
 from bot.gate.scoring import BACKGROUND_MAX, GOALS_MAX, HOURS_MAX_CHARS, LINK_MAX, TOPICS_MAX
+from bot.text import counted
 from bot.tree import report_interaction_error
 from bot.ui.render import (
     COLOUR,
@@ -331,7 +332,7 @@ def antispam_state(config: GateConfig, content_intent: bool) -> str:
 
 def config_embed(config: GateConfig, problems: Sequence[str], *, content_intent: bool) -> discord.Embed:
     embed = discord.Embed(title="Membership gate", colour=COLOUR_BAD if problems else COLOUR_OK)
-    embed.add_field(name="Roles", value=f"Newcomer <@&{config.newcomer_role_id}> → member <@&{config.member_role_id}>")
+    embed.add_field(name="Roles", value=f"Newcomer <@&{config.newcomer_role_id}> → Member <@&{config.member_role_id}>")
     embed.add_field(name="Channels", value=f"Review <#{config.review_channel_id}>\nWelcome "
                     + (f"<#{config.welcome_channel_id}>" if config.welcome_channel_id else "by DM"))
     embed.add_field(name="Deadlines", inline=False, value=(
@@ -372,7 +373,7 @@ def review_card(application: Application, *, applicant: str, topic_names: Sequen
                         for r in application.score_reasons)
     maximum = sum(r.points for r in application.score_reasons)
     embed.description = f"<@{application.user_id}>\n**Score {application.score}/{maximum}**\n{reasons}"
-    account_days = (application.submitted_at - application.account_created_at).days
+    account_days = max((application.submitted_at - application.account_created_at).days, 0)  # clocks differ
     if account_days < min_account_age_days:
         embed.description += (f"\n⚠️ **New account**: {account_days} days old "
                               f"(younger than {min_account_age_days} days).")
@@ -414,8 +415,10 @@ def fit(embed: discord.Embed) -> discord.Embed:
 def decision_log(application: Application, *, applicant: str, action: str, by: int, detail: str = "") -> discord.Embed:
     embed = discord.Embed(title=safe(f"Application #{application.id} {action}", 256),
                           colour=STATUS_COLOURS.get(application.status, COLOUR))
+    maximum = sum(r.points for r in application.score_reasons)  # as the review card shows it
     embed.description = (f"Applicant: <@{application.user_id}> ({safe(applicant, 100)})\nDecided by: <@{by}>\n"
-                         f"Score: {application.score}" + (f"\n{detail}" if detail else ""))[:EMBED_DESCRIPTION]
+                         f"Score: {application.score}/{maximum}"
+                         + (f"\n{detail}" if detail else ""))[:EMBED_DESCRIPTION]
     return embed
 
 
@@ -443,8 +446,8 @@ def report_embed(report: InactivityReport, page: int, pages: int, *, title: str 
 def prune_embed(prune: Prune, *, result: str | None = None) -> discord.Embed:
     verb = "Demote" if prune.action == "demote" else "Kick"
     colour = {"pending": COLOUR_WARN, "done": COLOUR_OK}.get(prune.status, COLOUR_BAD)
-    embed = discord.Embed(title=f"{verb} {len(prune.targets)} members inactive for more than {prune.days} days",
-                          colour=colour)
+    embed = discord.Embed(title=f"{verb} {counted(len(prune.targets), 'member')} inactive for more than "
+                                f"{prune.days} days", colour=colour)
     lines = [f"<@{t.user_id}> · last active {t.last_active.isoformat()}" + (f" → {t.outcome}" if t.outcome else "")
              for t in prune.targets[:PRUNE_LIST_SHOWN]]
     if len(prune.targets) > PRUNE_LIST_SHOWN:

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot import __version__, about
 from bot.core import CohortBot
+from bot.text import counted
 from bot.ui.render import COLOUR, NO_PINGS
 
 
@@ -43,8 +44,8 @@ class About(commands.Cog):
         embed.add_field(name="Database", value=human_bytes(await about.database_size(self.bot.db)))
         if interaction.guild_id is not None:
             counts = await about.guild_counts(self.bot.db, interaction.guild_id)
-            embed.add_field(name="Here", value=", ".join(f"{n} {t}" for t, n in counts.items()) or "nothing yet",
-                            inline=False)
+            held = ", ".join(counted(n, table.removesuffix("s"), table) for table, n in counts.items())
+            embed.add_field(name="Here", value=held or "nothing yet", inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
 

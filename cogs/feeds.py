@@ -16,11 +16,11 @@ from discord.ext import commands
 
 from bot import topics
 from bot.core import CohortBot
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import DomainError, InvalidInput, NotAllowed
 from bot.feeds import manage, store
 from bot.feeds.policy import FeedPolicy
 from bot.feeds.poller import DeliveryFailed, FeedPoller, target_channel
-from bot.feeds.problems import NotAFeed
+from bot.feeds.problems import FeedProblem, NotAFeed
 from bot.feeds.reader import FeedReader
 from bot.feeds.render import Announcement
 from bot.feeds.store import Feed, OutboxItem
@@ -56,6 +56,15 @@ DISCOVERY_TIMEOUT = 600
 
 
 # Rendering --------------------------------------------------------------------------------------
+def as_reply(problem: FeedProblem) -> DomainError:
+    """A fetch problem as a whole reply: its reason (a clause, also shown in /feed list) and what to do."""
+    if problem.message.endswith("."):  # already a whole sentence that says what to do
+        return problem
+    advice = ("Check the URL: it should open as RSS or Atom in a browser." if problem.permanent
+              else "Try again in a few minutes.")
+    return InvalidInput(f"I could not read that feed: {problem.message}. {advice}")
+
+
 def plain(text: str | None, limit: int) -> str:
     """For places Discord shows without markdown (author, footer): no NULs, no mentions, cut."""
     return cut(discord.utils.escape_mentions(clean(text or "")), limit)
@@ -300,11 +309,14 @@ class Feeds(commands.GroupCog, group_name="feed"):
                 cut(f"{safe(problem.message, 300)} Pick one to follow:\n{listed}", 2000),
                 view=DiscoveredFeeds(self, problem.alternates, options), ephemeral=True, allowed_mentions=NO_PINGS)
             return
+        except FeedProblem as problem:
+            raise as_reply(problem) from problem
         feed = sub.feed
         summary = discord.Embed(
             title=cut(f"Following #{feed.id}: {safe(feed.name, 200)}", EMBED_TITLE), colour=COLOUR_OK,
-            description=(f"New entries go to {where(feed, options.topic)}. The {sub.entries} current entries are "
-                         "marked as seen, so nothing is posted now." + (" Newest entries:" if sub.preview else "")
+            description=(f"New entries go to {where(feed, options.topic)}. "
+                         + ("Its current entry is" if sub.entries == 1 else f"The {sub.entries} current entries are")
+                         + " marked as seen, so nothing is posted now." + (" Newest entries:" if sub.preview else "")
                          + options.note))
         embeds = [summary, *(entry_embed(a) for a in sub.preview)]
         await interaction.followup.send(embeds=embeds, ephemeral=True, allowed_mentions=NO_PINGS)
@@ -403,6 +415,8 @@ class Feeds(commands.GroupCog, group_name="feed"):
             await interaction.followup.send(cut(f"{safe(problem.message, 300)}\n{listed}", 2000), ephemeral=True,
                                             allowed_mentions=NO_PINGS)
             return
+        except FeedProblem as problem:
+            raise as_reply(problem) from problem
         if not shown.announcements:
             await interaction.followup.send(f"**{safe(shown.feed.title, 200)}** is a feed, but it has no entries "
                                             "right now.", ephemeral=True, allowed_mentions=NO_PINGS)
@@ -419,7 +433,10 @@ class Feeds(commands.GroupCog, group_name="feed"):
         """Post a feed's newest entry once, marked as a test (Manage Server)."""
         member = require(interaction, manage_guild=True)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        feed, announcement = await manage.newest_entry(self.bot.db, self.reader, member.guild.id, feed_id)
+        try:
+            feed, announcement = await manage.newest_entry(self.bot.db, self.reader, member.guild.id, feed_id)
+        except FeedProblem as problem:
+            raise as_reply(problem) from problem
         channel_id = await target_channel(self.bot.db, feed)
         if channel_id is None:
             raise InvalidInput(f"Feed #{feed.id} has nowhere to post: give it a channel, or set "

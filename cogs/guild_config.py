@@ -14,15 +14,38 @@ from bot.sessions import settings as session_settings
 from bot.sessions.timeparse import format_offsets
 from bot.ui.autocomplete import timezone_autocomplete
 from bot.ui.checks import require
-from bot.ui.render import COLOUR, NO_PINGS, safe
+from bot.ui.render import COLOUR, NO_PINGS, cut, safe
 
 CORE_KEYS = {"channel.announcements", "channel.mod_log", "organizer_role", "timezone"}
+# What admins call the features' own settings; a key missing here is shown with its words spaced out.
+SETTING_LABELS = {
+    "sessions.reminder_offsets": "Session reminders go out before the start",
+    "sessions.remind_maybe": "Reminders also ping members who answered maybe",
+    "sessions.attendance_minutes": "Minutes in voice that count as attending",
+    "resources.add_policy": "Who may share resources",
+    "gate.member_role": "Gate's member role",
+    "gate.newcomer_role": "Gate's newcomer role",
+}
+ROLE_SETTINGS = {"gate.member_role", "gate.newcomer_role"}
+YES_NO_SETTINGS = {"sessions.remind_maybe"}
 
 
-def _mention(kind: str, value: int | None) -> str:
+def _mention(kind: str, value: int | None, unset: str) -> str:
     if value is None:
-        return "not set"
+        return f"not set ({unset})"
     return f"<#{value}>" if kind == "channel" else f"<@&{value}>"
+
+
+def setting_line(key: str, value: str) -> str:
+    """One feature setting as ``**Label**: value``, never the raw key."""
+    label = SETTING_LABELS.get(key) or key.replace(".", ": ").replace("_", " ").capitalize()
+    if key in ROLE_SETTINGS and value.isdigit():
+        shown = f"<@&{value}>"
+    elif key in YES_NO_SETTINGS:
+        shown = "yes" if value == "1" else "no"
+    else:
+        shown = safe(value, 200)
+    return f"**{label}**: {shown}"
 
 
 @app_commands.guild_only()
@@ -40,15 +63,18 @@ class GuildConfig(commands.GroupCog, group_name="config"):
         member = require(interaction, manage_guild=True)
         config = await guild_config.get_config(self.bot.db, member.guild.id)
         embed = discord.Embed(title="Cohort settings", colour=COLOUR)
-        embed.add_field(name="Announcements channel", value=_mention("channel", config.announcements_channel_id))
-        embed.add_field(name="Mod-log channel", value=_mention("channel", config.mod_log_channel_id))
-        embed.add_field(name="Organiser role", value=_mention("role", config.organizer_role_id))
+        embed.add_field(name="Announcements channel", value=_mention("channel", config.announcements_channel_id,
+                                                                     "`/config channel`"))
+        embed.add_field(name="Mod-log channel", value=_mention("channel", config.mod_log_channel_id,
+                                                               "`/config channel`"))
+        embed.add_field(name="Organiser role", value=_mention("role", config.organizer_role_id,
+                                                              "anyone with Manage Events organises"))
         embed.add_field(name="Timezone", value=config.timezone)
         others = {k: v for k, v in (await guild_config.all_settings(self.bot.db, member.guild.id)).items()
                   if k not in CORE_KEYS}
         if others:
             embed.add_field(name="Feature settings", inline=False,
-                            value=safe("\n".join(f"{k}: {v}" for k, v in others.items()), 1024))
+                            value=cut("\n".join(setting_line(k, v) for k, v in sorted(others.items())), 1024))
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="channel")

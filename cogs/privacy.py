@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.core import CohortBot
 from bot.errors import InvalidInput, NotAllowed
 from bot.gate import privacy
+from bot.text import counted
 from bot.tree import report_interaction_error
 from bot.ui.render import COLOUR_BAD, NO_PINGS, when
 
@@ -71,7 +72,7 @@ class Privacy(commands.GroupCog, group_name="privacy"):
         rows = sum(len(v) for v in data["data"].values())
         file = discord.File(io.BytesIO(privacy.export_json(data)), filename=f"cohort-data-{interaction.user.id}.json")
         await interaction.response.send_message(
-            f"Here is everything I store about you {_scope_text(interaction.guild_id)}: {rows} records. "
+            f"Here is everything I store about you {_scope_text(interaction.guild_id)}: {counted(rows, 'record')}. "
             "Message content is never stored, only daily counts.", file=file, ephemeral=True,
             allowed_mentions=NO_PINGS)
 
@@ -96,8 +97,8 @@ class Privacy(commands.GroupCog, group_name="privacy"):
         self.bot.participation.discard(user_id, guild_id)
         result = await privacy.forget_user(self.bot.db, user_id=user_id, guild_id=guild_id)
         await interaction.response.edit_message(
-            content=f"Done: {sum(result.deleted.values())} records deleted and {sum(result.anonymised.values())} "
-                    "anonymised.", view=None, allowed_mentions=NO_PINGS)
+            content=f"Done: {counted(sum(result.deleted.values()), 'record')} deleted and "
+                    f"{sum(result.anonymised.values())} anonymised.", view=None, allowed_mentions=NO_PINGS)
         await self._scrub_review_cards(result.review_messages)
 
     async def _scrub_review_cards(self, cards: tuple[tuple[int, int], ...]) -> None:

@@ -22,6 +22,7 @@ from bot.errors import InvalidInput
 from bot.resources import linkcheck, starter, titles, transfer
 from bot.resources.library import Sort, member_role_id
 from bot.resources.model import Resource
+from bot.text import counted
 from bot.topics import Topic
 from bot.tree import report_interaction_error
 from bot.ui import paging
@@ -68,8 +69,10 @@ def resource_card(resource: Resource) -> discord.Embed:
     embed = discord.Embed(title=safe(resource.title, 256), url=resource.url, colour=COLOUR,
                           description=safe(resource.note, 1500) or None)
     embed.add_field(name="Topic", value=safe(resource.topic_name, 200) or "none")
-    embed.add_field(name="Level", value=resource.level or "any")
-    embed.add_field(name="Kind", value=resource.kind or "unspecified")
+    if resource.level:  # unset level and kind are left out, as in lists, rather than shown as "any"
+        embed.add_field(name="Level", value=resource.level)
+    if resource.kind:
+        embed.add_field(name="Kind", value=resource.kind)
     if resource.tags:
         embed.add_field(name="Tags", value=safe(", ".join(resource.tags), 400))
     embed.add_field(name="Shared by", value=f"{sharer(resource)}, {when(resource.created_at, 'D')}")
@@ -184,9 +187,9 @@ async def vote(bot: CohortBot, interaction: discord.Interaction, resource_id: in
 def vote_message(toggled: resources.Toggled) -> str:
     res = toggled.resource
     if toggled.on:
-        return (f"You upvoted #{res.id} **{safe(res.title, 100)}**; it has {res.votes} votes. "
+        return (f"You upvoted #{res.id} **{safe(res.title, 100)}**; it has {counted(res.votes, 'vote')}. "
                 "Press again to take it back.")
-    return f"Vote taken back from #{res.id} **{safe(res.title, 100)}**; it has {res.votes} votes."
+    return f"Vote taken back from #{res.id} **{safe(res.title, 100)}**; it has {counted(res.votes, 'vote')}."
 
 
 def save_message(toggled: resources.Toggled) -> str:
@@ -366,7 +369,7 @@ class Resources(commands.GroupCog, group_name="resource"):
         found = await resources.search_resources(self.bot.db, guild_id, query, topic_id=topic_id)
         embed = list_embed(f"Search: {safe(query, 200)}", found,
                            "No resource matches those words. Try fewer or shorter words.",
-                           f"{len(found)} best matches" if found else "no matches")
+                           counted(len(found), "match", "matches"))
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="show")
@@ -474,8 +477,8 @@ class Resources(commands.GroupCog, group_name="resource"):
             name = f"resources-{found.slug if found else 'all'}"
             files = [discord.File(rewound(csv_file), filename=f"{name}.csv"),
                      discord.File(rewound(json_file), filename=f"{name}.json")]
-            await interaction.followup.send(f"{count} resources, as CSV and as JSON.", files=files, ephemeral=True,
-                                            allowed_mentions=NO_PINGS)
+            await interaction.followup.send(f"{counted(count, 'resource')}, as CSV and as JSON.", files=files,
+                                            ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="import")
     @app_commands.describe(file="A CSV or JSON file with url, topic, title, note, level, kind, tags")

@@ -76,7 +76,7 @@ async def test_remove_refuses_while_referenced_unless_forced(db: Database, clock
     await db.execute("CREATE TABLE things (id INTEGER PRIMARY KEY, guild_id INTEGER, "
                      "topic_id INTEGER REFERENCES topics(id) ON DELETE SET NULL)")
     await db.execute("INSERT INTO things (guild_id, topic_id) VALUES (?, ?)", (GUILD, topic.id))
-    with pytest.raises(topics.TopicInUse, match="1 things"):
+    with pytest.raises(topics.TopicInUse, match="1 thing\\. Move it first"):
         await topics.remove_topic(db, guild_id=GUILD, slug="rl")
     await topics.remove_topic(db, guild_id=GUILD, slug="rl", force=True)
     assert await db.fetchval("SELECT topic_id FROM things") is None

@@ -15,6 +15,7 @@ from typing import Any
 import discord
 
 from bot.errors import InvalidInput
+from bot.text import counted
 from bot.ui.render import NO_PINGS
 
 CUSTOM_ID_MAX = 100
@@ -39,7 +40,8 @@ def clamp_page(page: int, total: int, per_page: int) -> tuple[int, int]:
 
 
 def page_footer(page: int, pages: int, total: int, noun: str) -> str:
-    return f"Page {page + 1}/{pages} · {total} {noun}"
+    """``Page 1/2 · 12 resources``; ``noun`` is the plural, and a count of one drops its final "s"."""
+    return f"Page {page + 1}/{pages} · {counted(total, noun.removesuffix('s'), noun)}"
 
 
 def page_view(feature: str, state: str, page: Page) -> discord.ui.View:

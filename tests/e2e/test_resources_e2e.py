@@ -262,7 +262,7 @@ async def test_nobody_upvotes_their_own_resource(standin: Any, bot: CohortBot) -
 async def test_the_upvote_command_toggles(standin: Any, bot: CohortBot) -> None:
     res = await share(bot, standin, "https://example.org/u", title="U")
     first = await standin.slash("resource upvote", user=standin.bob, id=res.id)
-    assert first.ephemeral and "1 votes" in first.text
+    assert first.ephemeral and "1 vote." in first.text
     second = await standin.slash("resource upvote", user=standin.bob, id=res.id)
     assert "taken back" in second.text and "0 votes" in second.text
 
