@@ -20,6 +20,7 @@ from bot.sessions.jobs import DeliveryFailed, SessionJobs
 from bot.sessions.model import RsvpResult, RsvpStatus, Session, SessionFull
 from bot.sessions.recurrence import Repeat
 from bot.sessions.timeparse import format_duration, parse_duration, parse_until, parse_when
+from bot.text import counted
 from bot.topics import Topic
 from bot.ui.autocomplete import timezone_autocomplete, topic_autocomplete
 from bot.ui.checks import guild_member, require_organiser
@@ -322,7 +323,7 @@ class Sessions(commands.GroupCog, group_name="session"):
         told = await self._tell(updated, going, f"✏️ **{safe(updated.title, 100)}** (session #{updated.id}) "
                                                 f"changed:\n{summary}")
         await self._tell_promoted(updated, result.promoted)
-        outcome = (f"{len(going)} member(s) going were told." if told else
+        outcome = (f"{counted(len(going), 'member')} going {'was' if len(going) == 1 else 'were'} told." if told else
                    f"I could not post the notice in <#{updated.channel_id}>, so members were not told.")
         await interaction.followup.send(f"Updated session #{updated.id}:\n{summary}\n{outcome}", ephemeral=True,
                                         allowed_mentions=NO_PINGS)
@@ -356,8 +357,9 @@ class Sessions(commands.GroupCog, group_name="session"):
             for later in await store.series_occurrences(self.bot.db, session.series_id):
                 if later.message_id is None and not later.cancelled:
                     await self.jobs.sync(later.id)
-        what = f"{len(cancelled)} session(s) of the series" if series else f"session #{session.id}"
-        await interaction.followup.send(f"Cancelled {what}; {told} member(s) who answered were told.",
+        what = f"{counted(len(cancelled), 'session')} of the series" if series else f"session #{session.id}"
+        was = "was" if told == 1 else "were"
+        await interaction.followup.send(f"Cancelled {what}; {counted(told, 'member')} who answered {was} told.",
                                         ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def _require_manager(self, interaction: discord.Interaction, session: Session) -> None:
@@ -385,8 +387,11 @@ class Sessions(commands.GroupCog, group_name="session"):
         data = ics.build_calendar(sessions, anchors, now=self.bot.clock.now(), name=name, topic_names=names)
         filename = f"sessions-{found_topic.slug}.ics" if found_topic else "sessions.ics"
         live = sum(1 for s in sessions if not s.cancelled)
+        if not live:
+            raise InvalidInput("There are no upcoming sessions to put in a calendar yet; organisers add them "
+                               "with `/session schedule`.")
         await interaction.response.send_message(
-            f"{live} upcoming session(s). Import the file into your calendar app.",
+            f"{counted(live, 'upcoming session')}. Import the file into your calendar app.",
             file=discord.File(io.BytesIO(data), filename=filename), ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="attendance")

@@ -219,7 +219,7 @@ async def test_any_cancel_reason_is_shown_escaped_or_refused(standin: StandIn, b
             continue
         outcomes.add("cancelled")
         assert after.cancelled and (after.cancel_reason or "") == typed(text), context
-        assert "1 member(s) who answered were told" in reply.text, context
+        assert "1 member who answered was told" in reply.text, context
         assert_card_escaped(card_of(standin, after), context)
         [notice] = [m for m in standin.messages_in(card_of(standin, after).channel_id)
                     if f"session #{target.id}) is cancelled" in m.content]
