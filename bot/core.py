@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database, migrate
 from bot.guilds import GuildSeeder
+from bot.logs import quiet_cancelled_jobs
 from bot.participation import ParticipationRecorder
 from bot.tree import CohortTree
 from bot.ui.paging import PageButton, PageRenderer
@@ -88,6 +89,7 @@ class CohortBot(commands.Bot):
         applied = await migrate(self.db)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
+        quiet_cancelled_jobs()
         self.scheduler.start()
         self.scheduler.add_job(self.participation.flush, "interval", seconds=PARTICIPATION_FLUSH_SECONDS,
                                id="participation:flush", coalesce=True, max_instances=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -26,3 +27,21 @@ def setup_logging(level: str, token: str) -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactToken(token))
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, getattr(logging, level)))
+
+
+class CancelledJobsAreNotErrors(logging.Filter):
+    """APScheduler logs a job cancelled at shutdown as a failure; it is the expected way to stop."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = f"{record.msg} (cancelled: the bot is stopping)"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_cancelled_jobs() -> None:
+    """Install :class:`CancelledJobsAreNotErrors` on APScheduler's executor logger, once."""
+    logger = logging.getLogger("apscheduler.executors.default")
+    if not any(isinstance(f, CancelledJobsAreNotErrors) for f in logger.filters):
+        logger.addFilter(CancelledJobsAreNotErrors())
