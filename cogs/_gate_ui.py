@@ -18,8 +18,9 @@ from bot.errors import NotFound
 from bot.gate import applications
 from bot.gate.applications import Application, Question
 from bot.gate.config import GateConfig
+from bot.gate.drafts import TypedAnswers
 from bot.gate.inactivity import InactiveMember, InactivityReport, Prune
-from bot.gate.scoring import BACKGROUND_MAX, GOALS_MAX, HOURS_MAX_CHARS, LINK_MAX, TOPICS_MAX
+from bot.gate.scoring import BACKGROUND_MAX, GOALS_MAX, HOURS_MAX_CHARS, LINK_MAX, TOPICS_MAX, account_age
 from bot.text import counted
 from bot.tree import report_interaction_error
 from bot.ui.render import (
@@ -178,32 +179,39 @@ def prune_view(prune_id: int) -> discord.ui.View:
 
 # Modals (Discord: title <= 45, label <= 45, <= 5 inputs, value <= 4000) ---------------------------
 def text_input(custom_id: str, label: str, max_length: int, *, paragraph: bool = False, required: bool = True,
-               placeholder: str | None = None) -> discord.ui.TextInput[Any]:
+               placeholder: str | None = None, default: str | None = None) -> discord.ui.TextInput[Any]:
     return discord.ui.TextInput(custom_id=custom_id, label=cut(label, 45), max_length=max_length, required=required,
                                 placeholder=cut(placeholder, 100) if placeholder else None,
+                                default=default[:max_length] if default else None,
                                 style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short)
 
 
 class ApplyModal(discord.ui.Modal):
-    def __init__(self, guild_id: int, guild_name: str) -> None:
+    """The application form; opened again after a refusal, it holds what was typed (the draft)."""
+
+    def __init__(self, guild_id: int, guild_name: str, draft: TypedAnswers | None = None) -> None:
         super().__init__(title=cut(f"Apply to {guild_name}", 45), timeout=1800)
         self.guild_id = guild_id
+        typed = draft or TypedAnswers(topics="", background="", goals="", hours="", link="")
         self.topics = text_input("topics", "Topics of interest (comma-separated)", TOPICS_MAX,
-                                 placeholder="e.g. mlops, rust, linear algebra")
+                                 placeholder="e.g. mlops, rust, linear algebra", default=typed.topics)
         self.background = text_input("background", "Your background", BACKGROUND_MAX, paragraph=True,
-                                     placeholder="What you have learned or worked on so far")
-        self.goals = text_input("goals", "What do you want to learn or build?", GOALS_MAX, paragraph=True)
-        self.hours = text_input("hours", "Hours per week you commit", HOURS_MAX_CHARS, placeholder="e.g. 6")
+                                     placeholder="What you have learned or worked on so far",
+                                     default=typed.background)
+        self.goals = text_input("goals", "What do you want to learn or build?", GOALS_MAX, paragraph=True,
+                                default=typed.goals)
+        self.hours = text_input("hours", "Hours per week you commit", HOURS_MAX_CHARS, placeholder="e.g. 6",
+                                default=typed.hours)
         self.link = text_input("link", "GitHub or portfolio link (optional)", LINK_MAX, required=False,
-                               placeholder="https://github.com/you")
+                               placeholder="https://github.com/you", default=typed.link)
         for item in (self.topics, self.background, self.goals, self.hours, self.link):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         try:
-            await gate_cog(interaction).submit_apply(
-                interaction, self.guild_id, topics=self.topics.value, background=self.background.value,
-                goals=self.goals.value, hours=self.hours.value, link=self.link.value)
+            await gate_cog(interaction).submit_apply(interaction, self.guild_id, TypedAnswers(
+                topics=self.topics.value, background=self.background.value, goals=self.goals.value,
+                hours=self.hours.value, link=self.link.value))
         except Exception as error:
             await report_interaction_error(interaction, error)
 
@@ -375,8 +383,8 @@ def review_card(application: Application, *, applicant: str, topic_names: Sequen
     embed.description = f"<@{application.user_id}>\n**Score {application.score}/{maximum}**\n{reasons}"
     account_days = max((application.submitted_at - application.account_created_at).days, 0)  # clocks differ
     if account_days < min_account_age_days:
-        embed.description += (f"\n⚠️ **New account**: {account_days} days old "
-                              f"(younger than {min_account_age_days} days).")
+        embed.description += (f"\n⚠️ **New account**: {account_age(account_days)} "
+                              f"(younger than {counted(min_account_age_days, 'day')}).")
     embed.description = embed.description[:EMBED_DESCRIPTION]
     chosen = ", ".join(safe(name, 100) for name in topic_names)
     embed.add_field(name="Topics", inline=False,  # many long topic names can outgrow a field

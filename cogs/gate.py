@@ -13,12 +13,14 @@ from discord.ext import commands
 from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.gate import antispam, applications, inactivity, newcomers
+from bot.gate import antispam, applications, drafts, inactivity, newcomers
 from bot.gate import config as gate_config
 from bot.gate.applications import Application
 from bot.gate.config import ConfigCache, GateConfig
+from bot.gate.drafts import TypedAnswers
 from bot.gate.inactivity import InactivityReport, MemberSince, Prune
-from bot.gate.scoring import parse_answers
+from bot.gate.scoring import account_age
+from bot.text import counted
 from bot.ui.checks import require
 from bot.ui.paging import Page, clamp_page, page_view
 from bot.ui.render import COLOUR_BAD, COLOUR_WARN, NO_PINGS, cut, safe, when
@@ -209,6 +211,7 @@ class Gate(commands.Cog):
         if config is None:
             return
         await newcomers.record_leave(self.bot.db, self.bot.clock, member.guild.id, member.id)
+        await drafts.delete_draft(self.bot.db, member.guild.id, member.id)
         withdrawn = await applications.withdraw_open(self.bot.db, self.bot.clock, member.guild.id, member.id)
         if withdrawn is not None:
             await self.refresh_card(member.guild, config, withdrawn, note="Withdrawn: they left the server.")
@@ -264,8 +267,9 @@ class Gate(commands.Cog):
         age_days = (self.bot.clock.now() - member.created_at).days
         if age_days < config.min_account_age_days:
             await post(guild.get_channel(config.review_channel_id),
-                       content=f"⚠️ {member.mention} joined with an account {max(age_days, 0)} days old (younger "
-                               f"than {config.min_account_age_days} days); look closely at their application.")
+                       content=f"⚠️ {member.mention} joined with an account {account_age(age_days)} (younger "
+                               f"than {counted(config.min_account_age_days, 'day')}); look closely at their "
+                               "application.")
 
     # Applying ----------------------------------------------------------------------------------
     @app_commands.command(name="apply")
@@ -296,7 +300,8 @@ class Gate(commands.Cog):
             await interaction.response.send_modal(ReplyModal(question.id, question.question))
             return
         await applications.check_can_apply(self.bot.db, self.bot.clock, config, member.id)
-        await interaction.response.send_modal(ApplyModal(guild.id, guild.name))
+        draft = await drafts.get_draft(self.bot.db, guild.id, member.id)
+        await interaction.response.send_modal(ApplyModal(guild.id, guild.name, draft.answers if draft else None))
 
     async def open_reply(self, interaction: discord.Interaction, question_id: int) -> None:
         """The Reply button under a reviewer's question in the applicant's DMs."""
@@ -305,9 +310,9 @@ class Gate(commands.Cog):
             raise InvalidInput("You already answered this question; thank you.")
         await interaction.response.send_modal(ReplyModal(question.id, question.question))
 
-    async def submit_apply(self, interaction: discord.Interaction, guild_id: int, **answers: str) -> None:
+    async def submit_apply(self, interaction: discord.Interaction, guild_id: int, typed: TypedAnswers) -> None:
         guild, member, config = await self._applicant(interaction, guild_id)
-        parsed = parse_answers(**answers)
+        parsed = await drafts.check_or_keep(self.bot.db, self.bot.clock, guild.id, member.id, typed)
         application = await applications.submit_application(self.bot.db, self.bot.clock, config, user_id=member.id,
                                                             answers=parsed, account_created_at=member.created_at)
         await interaction.response.defer(ephemeral=True, thinking=True)

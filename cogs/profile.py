@@ -7,9 +7,24 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import CohortBot
+from bot.gate import profile as gate_profile
 from bot.gate.profile import member_profile
 from bot.ui.checks import guild_member
 from bot.ui.render import COLOUR, NO_PINGS, safe, when
+
+STANDING_TEXT = {
+    gate_profile.Standing.UNDER_REVIEW: "not yet: application under review",
+    gate_profile.Standing.BEFORE_GATE: "member since before the gate",
+    gate_profile.Standing.MEMBER_ROLE_GIVEN: "member role given without an application",
+    gate_profile.Standing.NOT_YET: "not yet",
+}
+
+
+def approval_text(card: gate_profile.Profile) -> str | None:
+    """The "Approved" line; None (no line) when the server has no gate."""
+    if card.approved_at is not None:
+        return when(card.approved_at, "D")
+    return STANDING_TEXT.get(card.standing)
 
 
 class Profile(commands.Cog):
@@ -23,12 +38,15 @@ class Profile(commands.Cog):
         """Show a learner's engagement: joined, approved, topics, sessions, resources, weeks in a row."""
         who = member or guild_member(interaction)
         await self.bot.participation.flush()
-        card = await member_profile(self.bot.db, self.bot.clock, who.guild.id, who.id)
+        card = await member_profile(self.bot.db, self.bot.clock, who.guild.id, who.id, joined_at=who.joined_at,
+                                    role_ids={role.id for role in who.roles})
         embed = discord.Embed(title=safe(who.display_name, 256), colour=COLOUR)
         embed.set_thumbnail(url=who.display_avatar.url)
         joined = who.joined_at or card.joined_at
         embed.add_field(name="Joined", value=when(joined, "D") if joined else "unknown")
-        embed.add_field(name="Approved", value=when(card.approved_at, "D") if card.approved_at else "not yet")
+        approved = approval_text(card)
+        if approved is not None:
+            embed.add_field(name="Approved", value=approved)
         embed.add_field(name="Active weeks in a row", value=str(card.active_weeks_in_a_row))
         embed.add_field(name="Study sessions attended", value=str(card.totals.sessions_attended))
         embed.add_field(name="Resources shared", value=str(card.totals.resources_shared))

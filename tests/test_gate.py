@@ -12,10 +12,12 @@ from bot import guild_config, topics
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
-from bot.gate import applications, newcomers
+from bot.gate import applications, drafts, newcomers
 from bot.gate import config as gate_config
 from bot.gate.config import GateConfig, ScoringRules
-from bot.gate.scoring import Answers, parse_answers, parse_hours, parse_link, score_application
+from bot.gate.drafts import TypedAnswers
+from bot.gate.profile import Standing, gate_standing
+from bot.gate.scoring import Answers, account_age, parse_answers, parse_hours, parse_link, score_application
 
 GUILD = 111
 ALICE, BOB, MOD = 201, 202, 301
@@ -156,6 +158,22 @@ def test_score_shows_every_rule_met_or_not() -> None:
     assert "Commits 2 h/week (5 needed)" in [r.detail for r in score.reasons]
 
 
+@pytest.mark.parametrize(("days", "said"), [(0, "less than a day old"), (-1, "less than a day old"),
+                                            (1, "1 day old"), (2, "2 days old")])
+def test_account_age_is_said_as_people_say_it(days: int, said: str) -> None:
+    assert account_age(days) == said
+
+
+def test_score_says_a_brand_new_account_is_less_than_a_day_old() -> None:
+    rules = ScoringRules(account_age_days=1)
+    details = {r.rule: r.detail for r in score_application(good_answers(), topics_chosen=1, account_age_days=0,
+                                                           rules=rules).reasons}
+    assert details["account_age"] == "Account is less than a day old (1 needed)"
+    details = {r.rule: r.detail for r in score_application(good_answers(), topics_chosen=1, account_age_days=1,
+                                                           rules=rules).reasons}
+    assert details["account_age"] == "Account is 1 day old (1 needed)"
+
+
 def test_score_follows_the_configured_rules() -> None:
     rules = ScoringRules(answer_min_chars=500, hours_points=5)
     score = score_application(good_answers(), topics_chosen=0, account_age_days=400, rules=rules)
@@ -293,3 +311,97 @@ async def test_rejoining_starts_afresh(db: Database, clock: FakeClock) -> None:
     again = await newcomers.record_join(db, guild_id=GUILD, user_id=ALICE, joined_at=clock.now(),
                                         account_created_at=clock.now())
     assert again.welcomed_at is None and again.left_at is None
+
+
+# Drafts: refused answers are kept to fill the form in again --------------------------------------
+def typed_answers(**changes: str) -> TypedAnswers:
+    values = dict(topics="mlops", background="b" * 150, goals="g" * 150, hours="6", link="github.com/alice")
+    values.update(changes)
+    return TypedAnswers(**values)
+
+
+async def test_refused_answers_are_kept_as_typed_and_the_refusal_says_so(db: Database, clock: FakeClock) -> None:
+    await make_gate(db, clock)
+    typed = typed_answers(hours="lots")
+    with pytest.raises(InvalidInput) as refused:
+        await drafts.check_or_keep(db, clock, GUILD, ALICE, typed)
+    assert "Hours per week must be a number" in refused.value.message
+    assert refused.value.message.endswith("Press Apply again: your answers are kept.")
+    draft = await drafts.get_draft(db, GUILD, ALICE)
+    assert draft is not None and draft.answers == typed and draft.saved_at == clock.now()
+    assert await drafts.get_draft(db, GUILD, BOB) is None
+
+
+async def test_a_second_refusal_replaces_the_draft(db: Database, clock: FakeClock) -> None:
+    await make_gate(db, clock)
+    with pytest.raises(InvalidInput):
+        await drafts.check_or_keep(db, clock, GUILD, ALICE, typed_answers(hours="lots"))
+    with pytest.raises(InvalidInput, match="The link"):
+        await drafts.check_or_keep(db, clock, GUILD, ALICE, typed_answers(link="not a link"))
+    draft = await drafts.get_draft(db, GUILD, ALICE)
+    assert draft is not None and draft.answers.hours == "6" and draft.answers.link == "not a link"
+
+
+async def test_accepted_answers_leave_no_draft(db: Database, clock: FakeClock) -> None:
+    await make_gate(db, clock)
+    answers = await drafts.check_or_keep(db, clock, GUILD, ALICE, typed_answers())
+    assert answers.hours_per_week == 6
+    assert await drafts.get_draft(db, GUILD, ALICE) is None
+
+
+async def test_a_draft_is_kept_without_nuls_and_within_the_forms_limits(db: Database, clock: FakeClock) -> None:
+    await make_gate(db, clock)
+    with pytest.raises(InvalidInput):
+        await drafts.check_or_keep(db, clock, GUILD, ALICE, typed_answers(hours="lo\x00ts", topics="t" * 900))
+    draft = await drafts.get_draft(db, GUILD, ALICE)
+    assert draft is not None and draft.answers.hours == "lots" and len(draft.answers.topics) == 300
+
+
+async def test_submitting_an_application_deletes_the_draft(db: Database, clock: FakeClock) -> None:
+    config = await make_gate(db, clock)
+    with pytest.raises(InvalidInput):
+        await drafts.check_or_keep(db, clock, GUILD, ALICE, typed_answers(hours="lots"))
+    with pytest.raises(InvalidInput):
+        await drafts.check_or_keep(db, clock, GUILD, BOB, typed_answers(hours="lots"))
+    await applications.submit_application(db, clock, config, user_id=ALICE, answers=good_answers(),
+                                          account_created_at=clock.now())
+    assert await drafts.get_draft(db, GUILD, ALICE) is None
+    assert await drafts.get_draft(db, GUILD, BOB) is not None  # only the applicant's own
+
+
+# Standing with the gate (the profile's "Approved" line) -------------------------------------------
+async def standing(db: Database, user_id: int = ALICE, *, joined_days_ago: float | None = None,
+                   roles: tuple[int, ...] = (), clock: FakeClock) -> Standing:
+    joined = None if joined_days_ago is None else clock.now() - timedelta(days=joined_days_ago)
+    return await gate_standing(db, GUILD, user_id, approved=False, joined_at=joined, role_ids=roles)
+
+
+async def test_without_a_gate_nobody_stands_anywhere(db: Database, clock: FakeClock) -> None:
+    assert await standing(db, roles=(12,), joined_days_ago=3, clock=clock) == Standing.NO_GATE
+
+
+async def test_members_from_before_the_gate_are_said_so(db: Database, clock: FakeClock) -> None:
+    clock.advance(timedelta(days=30))
+    await make_gate(db, clock)
+    assert await standing(db, joined_days_ago=100, roles=(12,), clock=clock) == Standing.BEFORE_GATE
+    assert await standing(db, joined_days_ago=100, clock=clock) == Standing.BEFORE_GATE  # no gate role at all
+    assert await standing(db, joined_days_ago=100, roles=(11,), clock=clock) == Standing.NOT_YET  # demoted
+
+
+async def test_who_joined_under_the_gate_is_not_yet_approved_or_under_review(db: Database, clock: FakeClock) -> None:
+    config = await make_gate(db, clock)
+    clock.advance(timedelta(days=1))
+    assert await standing(db, joined_days_ago=0.5, clock=clock) == Standing.NOT_YET
+    assert await standing(db, joined_days_ago=0.5, roles=(12,), clock=clock) == Standing.MEMBER_ROLE_GIVEN
+    await applications.submit_application(db, clock, config, user_id=ALICE, answers=good_answers(),
+                                          account_created_at=clock.now())
+    assert await standing(db, joined_days_ago=0.5, clock=clock) == Standing.UNDER_REVIEW
+
+
+async def test_the_gates_join_record_outlasts_running_setup_again(db: Database, clock: FakeClock) -> None:
+    await make_gate(db, clock)
+    await newcomers.record_join(db, guild_id=GUILD, user_id=ALICE, joined_at=clock.now(),
+                                account_created_at=clock.now())
+    clock.advance(timedelta(days=10))
+    await make_gate(db, clock, inactive_days=30)  # moves the gate's set-up time past Alice's join
+    assert await standing(db, joined_days_ago=10, clock=clock) == Standing.NOT_YET

@@ -8,8 +8,9 @@ from datetime import timedelta
 from bot import guilds, topics
 from bot.clock import FakeClock
 from bot.db import Database
-from bot.gate import applications, inactivity, newcomers, privacy
+from bot.gate import applications, drafts, inactivity, newcomers, privacy
 from bot.gate import config as gate_config
+from bot.gate.drafts import TypedAnswers
 from bot.gate.inactivity import MemberSince
 from bot.gate.scoring import parse_answers
 from bot.participation import ParticipationRecorder
@@ -111,6 +112,30 @@ async def test_retention_removes_what_is_past_its_time(db: Database, clock: Fake
     removed = await privacy.purge_expired(db, clock)
     assert removed == {"participation days": 1}
     assert (await inactivity.member_totals(db, GUILD, ALICE)).messages == 2
+
+
+DRAFT = TypedAnswers(topics="mlops", background="I build pipelines", goals="serving", hours="lots", link="")
+
+
+async def test_a_kept_draft_is_exported_and_forgotten(db: Database, clock: FakeClock) -> None:
+    await drafts.save_draft(db, clock, GUILD, ALICE, DRAFT)
+    await drafts.save_draft(db, clock, OTHER_GUILD, ALICE, DRAFT)
+    export = await privacy.export_user(db, clock, user_id=ALICE, guild_id=GUILD)
+    [row] = export["data"]["gate_application_drafts.user_id"]
+    assert row["hours"] == "lots" and row["background"] == "I build pipelines"
+    result = await privacy.forget_user(db, user_id=ALICE, guild_id=GUILD)
+    assert result.deleted["gate_application_drafts.user_id"] == 1
+    assert await drafts.get_draft(db, GUILD, ALICE) is None
+    assert await drafts.get_draft(db, OTHER_GUILD, ALICE) is not None
+
+
+async def test_retention_drops_drafts_older_than_a_week(db: Database, clock: FakeClock) -> None:
+    await drafts.save_draft(db, FakeClock(clock.now() - timedelta(days=8)), GUILD, ALICE, DRAFT)
+    await drafts.save_draft(db, FakeClock(clock.now() - timedelta(days=6)), GUILD, BOB, DRAFT)
+    removed = await privacy.purge_expired(db, clock)
+    assert removed == {"application drafts": 1}
+    assert await drafts.get_draft(db, GUILD, ALICE) is None
+    assert await drafts.get_draft(db, GUILD, BOB) is not None
 
 
 async def test_forget_keeps_shared_resources_without_the_name_and_takes_back_votes(db: Database,

@@ -10,6 +10,7 @@ from bot.clock import Clock, from_db, to_db
 from bot.db import Database, Row
 from bot.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
 from bot.gate.config import GateConfig
+from bot.gate.drafts import delete_draft
 from bot.gate.scoring import Answers, Score, ScoreReason, score_application
 from bot.topics import Topic
 
@@ -156,7 +157,8 @@ def _timestamp(moment: datetime) -> str:
 
 async def submit_application(db: Database, clock: Clock, config: GateConfig, *, user_id: int, answers: Answers,
                              account_created_at: datetime) -> Application:
-    """Score and store a new application; refused while one is open or during the cool-down."""
+    """Score and store a new application (the member's draft goes); refused while one is open or during
+    the cool-down."""
     now = clock.now()
     chosen = await match_topics(db, config.guild_id, answers.topic_words)
     score = score_application(answers, topics_chosen=len(chosen),
@@ -174,6 +176,7 @@ async def submit_application(db: Database, clock: Clock, config: GateConfig, *, 
             "INSERT INTO gate_application_topics (application_id, guild_id, topic_id) VALUES (?, ?, ?)",
             [(application_id, config.guild_id, topic.id) for topic in chosen],
         )
+        await delete_draft(db, config.guild_id, user_id)  # applied: the kept answers have done their job
     assert application_id is not None
     return await get_application(db, application_id)
 

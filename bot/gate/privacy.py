@@ -23,6 +23,7 @@ PARTICIPATION_KEEP = timedelta(days=400)        # daily counts: a year of report
 CLOSED_APPLICATION_KEEP = timedelta(days=180)   # rejected or withdrawn applications, with their answers
 LEFT_MEMBER_KEEP = timedelta(days=30)           # the gate's join record after someone leaves
 PRUNE_RECORD_KEEP = timedelta(days=180)         # who a prune demoted or kicked, for the moderators' record
+DRAFT_KEEP = timedelta(days=7)                  # a refused application form's answers, to fill it in again
 
 ANONYMOUS = 0  # stands in for a forgotten user in NOT NULL columns
 
@@ -49,6 +50,7 @@ USER_DATA: tuple[UserColumn, ...] = (
     UserColumn("gate_participation_totals", "user_id", "delete"),
     UserColumn("gate_members", "user_id", "delete"),
     UserColumn("gate_applications", "user_id", "delete"),
+    UserColumn("gate_application_drafts", "user_id", "delete"),
     UserColumn("gate_applications", "decided_by", "anonymise",
                ("id", "status", "decided_at", "decision_reason")),
     UserColumn("gate_questions", "asked_by", "anonymise", ("id", "application_id", "question", "asked_at")),
@@ -202,4 +204,6 @@ async def purge_expired(db: Database, clock: Clock) -> dict[str, int]:
         _, removed["prune records"] = await db.execute(
             "DELETE FROM gate_prunes WHERE status != 'pending' AND status != 'running' AND created_at < ?",
             (to_db(now - PRUNE_RECORD_KEEP),))
+        _, removed["application drafts"] = await db.execute(
+            "DELETE FROM gate_application_drafts WHERE saved_at < ?", (to_db(now - DRAFT_KEEP),))
     return {kind: count for kind, count in removed.items() if count}

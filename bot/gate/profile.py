@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from bot import topics
 from bot.clock import Clock
 from bot.db import Database
 from bot.gate import applications, newcomers
+from bot.gate import config as gate_config
 from bot.gate.inactivity import Totals, member_totals
 from bot.topics import Topic
+
+
+class Standing(StrEnum):
+    """Where a member stands with the gate, for the card's "Approved" line."""
+
+    NO_GATE = "no_gate"                # the server has no gate, so nobody is approved
+    APPROVED = "approved"              # an application was approved (at approved_at)
+    UNDER_REVIEW = "under_review"      # an application is open
+    BEFORE_GATE = "before_gate"        # in the server since before the gate was set up
+    MEMBER_ROLE_GIVEN = "member_role"  # has the member role without an application (given by hand)
+    NOT_YET = "not_yet"                # a newcomer who has not been approved
 
 
 @dataclass(frozen=True)
@@ -20,6 +33,7 @@ class Profile:
     user_id: int
     joined_at: datetime | None      # as the gate saw it; the cog prefers Discord's own value
     approved_at: datetime | None
+    standing: Standing
     topics: tuple[Topic, ...]       # chosen in the approved application
     totals: Totals
     active_weeks_in_a_row: int
@@ -45,7 +59,30 @@ def weeks_in_a_row(active_days: Iterable[date], today: date) -> int:
     return streak
 
 
-async def member_profile(db: Database, clock: Clock, guild_id: int, user_id: int) -> Profile:
+async def gate_standing(db: Database, guild_id: int, user_id: int, *, approved: bool, joined_at: datetime | None,
+                        role_ids: Collection[int]) -> Standing:
+    """Where the member stands with the gate; ``joined_at`` and ``role_ids`` are Discord's."""
+    if approved:
+        return Standing.APPROVED
+    config = await gate_config.get_gate_config(db, guild_id)
+    if config is None:
+        return Standing.NO_GATE
+    if await applications.open_application(db, guild_id, user_id) is not None:
+        return Standing.UNDER_REVIEW
+    # The gate records everyone who joins while it is set up; without that record, Discord's join
+    # time tells (the gate's own time moves when /gate setup is run again).
+    joined_under_gate = await newcomers.get_newcomer(db, guild_id, user_id) is not None or (
+        joined_at is not None and joined_at >= config.configured_at)
+    if config.member_role_id in role_ids:
+        return Standing.MEMBER_ROLE_GIVEN if joined_under_gate else Standing.BEFORE_GATE
+    if joined_under_gate or config.newcomer_role_id in role_ids:  # a newcomer, or moved back to one by a prune
+        return Standing.NOT_YET
+    return Standing.BEFORE_GATE
+
+
+async def member_profile(db: Database, clock: Clock, guild_id: int, user_id: int, *,
+                         joined_at: datetime | None = None, role_ids: Collection[int] = ()) -> Profile:
+    """The card's figures; ``joined_at`` and ``role_ids`` (Discord's) tell where they stand with the gate."""
     approved = await applications.latest_application(db, guild_id, user_id, status=applications.APPROVED)
     chosen: list[Topic] = []
     for topic_id in approved.topic_ids if approved else ():
@@ -63,6 +100,8 @@ async def member_profile(db: Database, clock: Clock, guild_id: int, user_id: int
         user_id=user_id,
         joined_at=newcomer.joined_at if newcomer else None,
         approved_at=approved.decided_at if approved else None,
+        standing=await gate_standing(db, guild_id, user_id, approved=approved is not None,
+                                     joined_at=joined_at, role_ids=role_ids),
         topics=tuple(chosen),
         totals=await member_totals(db, guild_id, user_id),
         active_weeks_in_a_row=weeks_in_a_row((date.fromisoformat(r["day"]) for r in days), clock.now().date()),

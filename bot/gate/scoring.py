@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import InvalidInput
 from bot.gate.config import ScoringRules
-from bot.text import clean_text
+from bot.text import clean_text, counted
 
 # What the modal accepts (Discord allows 4000 per input; these keep a review card within one embed).
 TOPICS_MAX = 300
@@ -108,6 +108,13 @@ def parse_answers(*, topics: str, background: str, goals: str, hours: str, link:
     )
 
 
+def account_age(days: int) -> str:
+    """How old an account is, for people: "less than a day old", "1 day old", "12 days old"."""
+    if days <= 0:  # clocks differ by a little, so a brand-new account may come out below zero
+        return "less than a day old"
+    return f"{counted(days, 'day')} old"
+
+
 def score_application(answers: Answers, *, topics_chosen: int, account_age_days: int,
                       rules: ScoringRules) -> Score:
     """Score with each rule as a reason, met or not, so reviewers see exactly how the total came about."""
@@ -118,7 +125,7 @@ def score_application(answers: Answers, *, topics_chosen: int, account_age_days:
                     rules.hours_points, answers.hours_per_week >= rules.hours_threshold),
         ScoreReason("topics", f"Chose {topics_chosen} of the server's topics (1 needed)",
                     rules.topic_points, topics_chosen > 0),
-        ScoreReason("account_age", f"Account is {account_age_days} days old ({rules.account_age_days} needed)",
+        ScoreReason("account_age", f"Account is {account_age(account_age_days)} ({rules.account_age_days} needed)",
                     rules.account_age_points, account_age_days >= rules.account_age_days),
         ScoreReason("link", "Gave a GitHub or portfolio link" if answers.link else "No link given",
                     rules.link_points, answers.link is not None),

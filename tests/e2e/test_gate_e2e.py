@@ -14,7 +14,7 @@ from typing import Any
 from bot import guild_config, guilds, topics
 from bot.clock import FakeClock, SystemClock
 from bot.core import CohortBot
-from bot.gate import applications, inactivity
+from bot.gate import applications, drafts, inactivity
 from tests.conftest import BotRunner
 from tests.standin import FakeChannel, FakeMember, FakeRole, Reply, SentMessage, StandIn
 
@@ -125,6 +125,7 @@ async def test_a_newcomer_gets_the_role_and_a_welcome_with_an_apply_button(stand
     await eventually(lambda: gate.newcomer.id in role_ids(standin, who))
     young = await eventually(lambda: [m for m in standin.messages_in(gate.review) if "younger than" in m.text])
     assert f"<@{who.id}>" in young[0].text  # a brand-new account is flagged to reviewers
+    assert "an account less than a day old (younger than 7 days)" in young[0].text
     standin.assert_clean()
 
 
@@ -156,9 +157,37 @@ async def test_applying_posts_a_review_card_with_the_score_and_its_reasons(stand
     assert sent.ephemeral and "with the reviewers" in sent.text
     assert "Score 6/9" in card.text
     assert "❌ Commits 2 h/week (5 needed): +0" in card.text and "✅ Gave a GitHub or portfolio link: +1" in card.text
+    assert "❌ Account is less than a day old (30 needed): +0" in card.text
+    assert "**New account**: less than a day old (younger than 7 days)" in card.text
     assert {f"gate:{a}:{card_id(card)}" for a in ("approve", "reject", "ask")} <= set(card.component_ids)
     again = await standin.slash("apply", user=who)
     assert again.ephemeral and "already have an application open" in again.text
+    standin.assert_clean()
+
+
+async def test_refused_answers_come_back_in_the_next_form_until_the_application_is_sent(standin: StandIn,
+                                                                                        bot: CohortBot) -> None:
+    gate = await set_up_gate(standin, bot)
+    who, welcome = await join(standin, gate, "gwen")
+    opened = await standin.click(welcome, f"gate:apply:{standin.guild_id}", user=who)
+    assert opened.modal is not None and all("value" not in field for field in opened.modal.inputs)
+    typed = {**GOOD_ANSWERS, "hours": "lots"}
+    refused = await standin.submit_modal(opened.modal.custom_id, typed, user=who)
+    assert refused.ephemeral and "Hours per week must be a number" in refused.text
+    assert "Press Apply again: your answers are kept." in refused.text
+    assert await applications.open_application(bot.db, standin.guild_id, who.id) is None
+    for again in (await standin.click(welcome, f"gate:apply:{standin.guild_id}", user=who),
+                  await standin.slash("apply", user=who)):
+        assert again.modal is not None
+        assert {field["custom_id"]: field.get("value") for field in again.modal.inputs} == typed
+    sent = await standin.submit_modal(again.modal.custom_id, {"hours": "6"}, user=who)  # the rest as filled in
+    assert sent.ephemeral and "with the reviewers" in sent.text
+    application = await applications.open_application(bot.db, standin.guild_id, who.id)
+    assert application is not None and application.answers.hours_per_week == 6
+    assert application.answers.background == GOOD_ANSWERS["background"].strip()
+    assert application.answers.link == "https://github.com/someone"
+    assert await drafts.get_draft(bot.db, standin.guild_id, who.id) is None
+    assert await bot.db.fetchval("SELECT COUNT(*) FROM gate_application_drafts") == 0
     standin.assert_clean()
 
 
@@ -500,4 +529,23 @@ async def test_profile_shows_the_engagement_card(standin: StandIn, bot: CohortBo
     fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
     assert fields["Study sessions attended"] == "2" and fields["Resources shared"] == "3"
     assert fields["Upvotes received"] == "5" and fields["Active weeks in a row"] == "1"
-    assert fields["Approved"] == "not yet"
+    assert "Approved" not in fields  # no gate here, so nobody is approved or not
+
+
+async def test_profile_says_where_each_member_stands_with_the_gate(standin: StandIn, bot: CohortBot) -> None:
+    gate = await set_up_gate(standin, bot)
+    await standin.give_roles(standin.alice, gate.member)
+
+    async def approved_line(who: FakeMember) -> str:
+        reply = await standin.slash("profile", user=standin.bob, member=who)
+        return {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}["Approved"]
+
+    assert await approved_line(standin.alice) == "member since before the gate"
+    assert await approved_line(standin.carol) == "member since before the gate"
+    who, welcome = await join(standin, gate, "ruth")
+    assert await approved_line(who) == "not yet"
+    _, card = await apply(standin, gate, who, welcome)
+    assert await approved_line(who) == "not yet: application under review"
+    await standin.click(card, f"gate:approve:{card_id(card)}", user=standin.moderator)
+    assert (await approved_line(who)).startswith("<t:") and (await approved_line(who)).endswith(":D>")
+    standin.assert_clean()

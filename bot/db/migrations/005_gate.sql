@@ -71,6 +71,20 @@ CREATE TABLE gate_application_topics (
     PRIMARY KEY (application_id, topic_id)
 ) WITHOUT ROWID;
 
+-- What an applicant typed when the form's answers were refused (hours "lots", a broken link), so the
+-- next form opens filled in. One per member; gone once they apply, and after 7 days (privacy.py).
+CREATE TABLE gate_application_drafts (
+    guild_id    INTEGER NOT NULL,
+    user_id     INTEGER NOT NULL,
+    topics_text TEXT    NOT NULL,  -- each answer exactly as typed
+    background  TEXT    NOT NULL,
+    goals       TEXT    NOT NULL,
+    hours       TEXT    NOT NULL,
+    link        TEXT    NOT NULL,
+    saved_at    TEXT    NOT NULL,  -- ISO 8601, UTC
+    PRIMARY KEY (guild_id, user_id)
+) WITHOUT ROWID;
+
 -- Questions reviewers asked with "Ask", and the applicant's reply.
 CREATE TABLE gate_questions (
     id             INTEGER PRIMARY KEY,
