@@ -12,7 +12,7 @@ import discord
 from bot.sessions.model import Attendee, RsvpCounts, Session
 from bot.sessions.recurrence import Repeat
 from bot.sessions.timeparse import format_duration
-from bot.ui.render import COLOUR, COLOUR_BAD, COLOUR_OK, FIELD_VALUE, safe, when, when_both
+from bot.ui.render import COLOUR, COLOUR_BAD, COLOUR_OK, FIELD_NAME, FIELD_VALUE, safe, when, when_both
 
 RSVP_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't"}
 RSVP_STYLES = {"going": discord.ButtonStyle.success, "maybe": discord.ButtonStyle.secondary,
@@ -37,8 +37,10 @@ def repeat_text(session: Session) -> str | None:
     return f"{session.repeat.value.capitalize()}{until}"
 
 
-def card_embed(session: Session, counts: RsvpCounts, topic_name: str | None, *, now: datetime) -> discord.Embed:
-    """The announcement card: title, topic, host, start, duration, capacity, voice channel."""
+def card_embed(session: Session, counts: RsvpCounts, topic_name: str | None, *, now: datetime,
+               going: list[int], maybe: list[int]) -> discord.Embed:
+    """The announcement card: title, topic, host, start, duration, capacity, voice channel, and who
+    is going or might come (mentions in an embed never ping)."""
     title = safe(session.title, 200)
     if session.cancelled:
         embed = discord.Embed(title=f"Cancelled: {title}", colour=COLOUR_BAD)
@@ -60,7 +62,9 @@ def card_embed(session: Session, counts: RsvpCounts, topic_name: str | None, *, 
         embed.add_field(name="Repeats", value=repeats)
     if session.cancelled and session.cancel_reason:
         embed.add_field(name="Why", value=safe(session.cancel_reason, 300), inline=False)
-    embed.set_footer(text=f"Session #{session.id} · maybe {counts.maybe} · can't {counts.no}")
+    embed.add_field(name=f"Going ({len(going)})", value=people(going), inline=False)
+    embed.add_field(name=f"Maybe ({len(maybe)})", value=people(maybe), inline=False)
+    embed.set_footer(text=f"Session #{session.id}")
     return embed
 
 
@@ -113,7 +117,8 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 def list_line(session: Session, counts: RsvpCounts, topic_name: str | None) -> tuple[str, str]:
     """A session as one embed field (name, value) in /session list."""
-    name = safe(f"#{session.id} · {session.title}", 256)
+    # Only the title is escaped: field names render little markdown, so an escaped "\#1" shows its backslash.
+    name = f"#{session.id} · {safe(session.title, FIELD_NAME - 30)}"
     parts = [when_both(session.starts_at), format_duration(session.duration), capacity_text(session, counts)]
     if topic_name:
         parts.append(safe(topic_name, 100))

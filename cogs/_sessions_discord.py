@@ -38,7 +38,9 @@ class SessionMessenger:
         topic = await topics.get_topic_by_id(self.bot.db, session.guild_id, session.topic_id) \
             if session.topic_id else None
         now = self.bot.clock.now()
-        embed = card_embed(session, counts, topic.name if topic else None, now=now)
+        going = await rsvp.members(self.bot.db, session.id, RsvpStatus.GOING)
+        maybe = await rsvp.members(self.bot.db, session.id, RsvpStatus.MAYBE)
+        embed = card_embed(session, counts, topic.name if topic else None, now=now, going=going, maybe=maybe)
         return embed, card_view(session, counts, disabled=session.cancelled or session.has_ended(now))
 
     def _channel(self, session: Session) -> discord.PartialMessageable:
@@ -54,7 +56,8 @@ class SessionMessenger:
         if session.ping_role and session.topic_id:
             topic = await topics.get_topic_by_id(self.bot.db, session.guild_id, session.topic_id)
             if topic and topic.role_id:
-                content = f"<@&{topic.role_id}> a new study session"
+                content = (f"<@&{topic.role_id}> New study session: **{safe(session.title, 200)}** "
+                           f"{when(session.starts_at, 'R')}")
                 allowed = discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(topic.role_id)])
         message = await self._channel(session).send(content=content, embed=embed, view=view, allowed_mentions=allowed)
         await store.set_card(self.bot.db, session.id, message.channel.id, message.id)

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot import guild_config
 from bot.core import CohortBot
 from bot.sessions import settings as session_settings
-from bot.sessions.timeparse import format_offsets
+from bot.sessions.timeparse import offsets_in_words, parse_offsets
 from bot.ui.autocomplete import timezone_autocomplete
 from bot.ui.checks import require
 from bot.ui.render import COLOUR, NO_PINGS, cut, safe
@@ -43,6 +43,8 @@ def setting_line(key: str, value: str) -> str:
         shown = f"<@&{value}>"
     elif key in YES_NO_SETTINGS:
         shown = "yes" if value == "1" else "no"
+    elif key == session_settings.REMINDER_OFFSETS_KEY:
+        shown = offsets_in_words(parse_offsets(value))
     else:
         shown = safe(value, 200)
     return f"**{label}**: {shown}"
@@ -119,7 +121,7 @@ class GuildConfig(commands.GroupCog, group_name="config"):
         pinged = "going and maybe" if await session_settings.remind_maybe(self.bot.db, member.guild.id) else "going"
         self.bot.dispatch("sessions_settings_changed", member.guild.id)  # the sessions cog re-plans its jobs
         await interaction.response.send_message(
-            f"Reminders now go out **{format_offsets(chosen)}** before each session, pinging members {pinged}.",
+            f"Reminders now go out **{offsets_in_words(chosen)}** before each session, pinging members {pinged}.",
             ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="attendance")

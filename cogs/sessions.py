@@ -152,7 +152,7 @@ class Sessions(commands.GroupCog, group_name="session"):
         problem = await self.messenger.create_native_event(session) if native_event else None
         await self.jobs.sync(session.id)
         lines = [f"Scheduled **{safe(session.title, 100)}** (#{session.id}) for {when_both(session.starts_at)}, "
-                 f"{format_duration(session.duration)}, read in {zone}.", f"Card: {card.jump_url}"]
+                 f"{format_duration(session.duration)} (times read as {zone}).", f"Card: {card.jump_url}"]
         if repeats is not Repeat.NONE:
             lines.append(f"Repeats {repeats.value}" + (f" until {timestamp(ends, 'D')}." if ends else "."))
         if native_event:
@@ -202,12 +202,10 @@ class Sessions(commands.GroupCog, group_name="session"):
         """Show a session with who is coming."""
         member = guild_member(interaction)
         session = await store.get_session(self.bot.db, member.guild.id, session_id)
-        embed, _ = await self.messenger.render(session)
-        for label, status in (("Going", RsvpStatus.GOING), ("Maybe", RsvpStatus.MAYBE),
-                              ("Waitlist", RsvpStatus.WAITLIST)):
-            who = await rsvp.members(self.bot.db, session.id, status)
-            if who:
-                embed.add_field(name=f"{label} ({len(who)})", value=people(who), inline=False)
+        embed, _ = await self.messenger.render(session)  # the card already lists who is going or might come
+        waiting = await rsvp.members(self.bot.db, session.id, RsvpStatus.WAITLIST)
+        if waiting:
+            embed.add_field(name=f"Waitlist ({len(waiting)})", value=people(waiting), inline=False)
         if session.message_id and session.channel_id:
             embed.add_field(name="Card", value=f"https://discord.com/channels/{session.guild_id}/{session.channel_id}/"
                                                f"{session.message_id}", inline=False)

@@ -14,6 +14,7 @@ from bot.guild_config import parse_timezone
 from bot.sessions.recurrence import localize
 from bot.sessions.timeparse import (
     format_offsets,
+    offsets_in_words,
     parse_duration,
     parse_offsets,
     parse_until,
@@ -128,6 +129,12 @@ def test_offsets_are_sorted_deduplicated_and_round_trip() -> None:
     offsets = parse_offsets("15m, 24h,15m,1m")
     assert offsets == (timedelta(hours=24), timedelta(minutes=15), timedelta(minutes=1))
     assert parse_offsets(format_offsets(offsets)) == offsets
+
+
+@pytest.mark.parametrize(("text", "words"), [("15m", "15m"), ("24h,15m", "24h and 15m"),
+                                             ("15m, 1h30m, 2h", "2h, 1h30m and 15m")])
+def test_offsets_read_as_words(text: str, words: str) -> None:
+    assert offsets_in_words(parse_offsets(text)) == words
 
 
 @pytest.mark.parametrize("text", ["", ",", "0m", "8d", "1m,2m,3m,4m,5m,6m", "soon"])

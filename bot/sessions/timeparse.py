@@ -201,8 +201,14 @@ def format_offset(offset: timedelta) -> str:
 
 
 def format_offsets(offsets: tuple[timedelta, ...]) -> str:
-    """The inverse of :func:`parse_offsets`: ``"24h,15m"``."""
+    """The inverse of :func:`parse_offsets`: ``"24h,15m"`` (how the setting is stored)."""
     return ",".join(format_offset(offset) for offset in offsets)
+
+
+def offsets_in_words(offsets: tuple[timedelta, ...]) -> str:
+    """Reminder offsets as a sentence reads them: ``"24h and 15m"``, ``"2h, 1h30m and 15m"``."""
+    shown = [format_offset(offset) for offset in offsets]
+    return " and ".join(shown) if len(shown) <= 2 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _quote(text: str) -> str:

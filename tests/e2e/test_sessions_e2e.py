@@ -14,7 +14,8 @@ from icalendar import Calendar
 
 from bot.clock import FakeClock
 from bot.core import CohortBot
-from bot.sessions import deliveries, store
+from bot.sessions import deliveries, rsvp, store
+from bot.sessions.model import RsvpStatus
 from cogs.sessions import Sessions
 from tests.conftest import BotRunner
 from tests.standin import SentMessage, StandIn
@@ -118,6 +119,8 @@ async def test_an_organiser_schedules_and_the_card_is_posted(standin: StandIn, b
     assert fields["Starts"] == f"<t:{int(session.starts_at.timestamp())}:F>\n<t:{int(session.starts_at.timestamp())}:R>"
     assert fields["Duration"] == "1h 30m" and fields["Places"] == "0/5 going"
     assert fields["Voice"] == f"<#{standin.voice.id}>"
+    assert fields["Going (0)"] == "nobody" and fields["Maybe (0)"] == "nobody"
+    assert embed["footer"]["text"] == f"Session #{session.id}"
     assert [button(card, a)["label"] for a in ("going", "maybe", "no")] == ["Going (0)", "Maybe (0)", "Can't (0)"]
     assert session.message_id == card.id and session.duration == timedelta(minutes=90)
     standin.assert_clean()
@@ -178,6 +181,47 @@ async def test_buttons_update_counts_live_and_keep_working_after_a_restart(
     standin.assert_clean()
 
 
+def card_fields(standin: StandIn, card: SentMessage) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in standin.message(card.id).embeds[0]["fields"]}
+
+
+async def test_the_card_lists_who_is_going_and_who_might_come_without_pinging(
+        standin: StandIn, bot: CohortBot) -> None:
+    card = await schedule(standin)
+    await standin.click(card, button(card, "going")["custom_id"], user=standin.alice)
+    await standin.click(card, button(card, "going")["custom_id"], user=standin.bob)
+    await standin.click(card, button(card, "maybe")["custom_id"], user=standin.carol)
+    fields = card_fields(standin, card)
+    assert fields["Going (2)"] == f"<@{standin.alice.id}>, <@{standin.bob.id}>"
+    assert fields["Maybe (1)"] == f"<@{standin.carol.id}>"
+    await standin.click(card, button(card, "no")["custom_id"], user=standin.bob)  # a changed answer leaves the list
+    fields = card_fields(standin, card)
+    assert fields["Going (1)"] == f"<@{standin.alice.id}>" and fields["Maybe (1)"] == f"<@{standin.carol.id}>"
+    assert standin.message(card.id).embeds[0]["footer"]["text"] == f"Session #{session_id_of(card)}"
+    for request in standin.requests:  # the card's mentions name members; no message ever pinged one
+        body = request.json if isinstance(request.json, dict) else {}
+        body = body["data"] if isinstance(body.get("data"), dict) else body
+        if "embeds" in body:
+            allowed = body.get("allowed_mentions") or {}
+            assert allowed.get("parse") == [] and not allowed.get("users") and not allowed.get("roles"), body
+    standin.assert_clean()
+
+
+async def test_a_long_going_list_is_cut_to_fit_with_how_many_more(standin: StandIn, bot: CohortBot) -> None:
+    card = await schedule(standin)
+    session = await store.get_session(bot.db, standin.guild_id, session_id_of(card))
+    crowd = [10**17 + n for n in range(80)]  # 80 mentions of 21 characters do not fit in a field's 1024
+    for user_id in crowd:
+        await rsvp.answer(bot.db, bot.clock, session, user_id, RsvpStatus.GOING)
+    await standin.click(card, button(card, "going")["custom_id"], user=standin.alice)
+    going = card_fields(standin, card)["Going (81)"]
+    shown = re.findall(r"<@(\d+)>", going)
+    more = re.fullmatch(r".*, <@\d+> … \+(\d+) more", going)
+    assert more is not None and len(going) <= 1024, going
+    assert [int(u) for u in shown] == crowd[:len(shown)] and len(shown) + int(more[1]) == 81
+    standin.assert_clean()
+
+
 async def test_a_full_session_offers_the_waitlist_and_a_freed_place_promotes(
         standin: StandIn, bot: CohortBot) -> None:
     card = await schedule(standin, capacity=1)
@@ -221,7 +265,9 @@ async def test_cant_button_and_the_topic_role_ping(standin: StandIn, bot: Cohort
     role = await standin.add_role("MLOps learners", mentionable=True)
     await standin.slash("topic edit", user=standin.admin, topic="mlops", role=role)
     card = await schedule(standin, ping=True)
-    assert f"<@&{role.id}>" in card.content
+    session = await store.get_session(bot.db, standin.guild_id, session_id_of(card))
+    assert card.content == (f"<@&{role.id}> New study session: **Paper club** "
+                            f"<t:{int(session.starts_at.timestamp())}:R>")
     assert pinged(standin, card) == (set(), {role.id})
     quiet = await schedule(standin, title="No ping")
     assert quiet.content == "" and pinged(standin, quiet) == (set(), set())
@@ -471,11 +517,11 @@ async def test_config_reminders_and_attendance_need_manage_server(standin: Stand
     bad = await standin.slash("config reminders", user=standin.admin, offsets="soon")
     assert bad.ephemeral and "could not read" in bad.text
     ok = await standin.slash("config reminders", user=standin.admin, offsets="2h, 10m", maybe=True)
-    assert "2h,10m" in ok.text and "going and maybe" in ok.text
+    assert "**2h and 10m** before" in ok.text and "going and maybe" in ok.text
     shown = await standin.slash("config attendance", user=standin.admin, minutes=5)
     assert "5 min" in shown.text
     settings_text = (await standin.slash("config show", user=standin.admin)).text.replace("\\_", "_")
-    assert "**Session reminders go out before the start**: 2h,10m" in settings_text
+    assert "**Session reminders go out before the start**: 2h and 10m" in settings_text
     assert "**Minutes in voice that count as attending**: 5" in settings_text
 
 

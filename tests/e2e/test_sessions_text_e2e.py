@@ -155,6 +155,7 @@ async def test_any_text_in_a_schedule_option_is_shown_escaped_or_refused(standin
     listed = await standin.slash("session list", user=standin.bob)
     for field in listed.embeds[0]["fields"]:
         assert_escaped(field["name"], "list")
+        assert re.match(r"#\d+ · ", field["name"]), field["name"]  # the number shows without a backslash
     assert_pinged_at_most(standin, set())
     standin.assert_clean()
 
