@@ -17,7 +17,7 @@ from bot.core import CohortBot
 from bot.db import Database, migrate
 from bot.runner import open_bot
 
-pytest_plugins = ["tests.standin.fixtures"]
+pytest_plugins = ["tests.standin.fixtures", "tests.feedserver.fixtures"]
 
 READY_TIMEOUT = 10
 

@@ -1,5 +1,4 @@
 """``python -m bot feed preview URL [--json] [--limit N]``."""
-# ruff: noqa: F811 - the feed fixtures are imported from tests/feedserver/fixtures.py and used as arguments
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ import pytest
 from bot.config import Settings
 from bot.feeds.cli import preview_command
 from tests.feedserver import FeedServer
-from tests.feedserver.fixtures import feed_server  # noqa: F401 - fixtures
 from tests.feedserver.shapes import Item, html_page, rss20
 
 REPO = Path(__file__).resolve().parents[1]

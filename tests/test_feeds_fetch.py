@@ -1,5 +1,4 @@
 """Fetching: conditional GET, redirects, the SSRF guard, limits, and what each status means."""
-# ruff: noqa: F811 - the feed fixtures are imported from tests/feedserver/fixtures.py and used as arguments
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from bot.feeds.policy import FeedPolicy
 from bot.feeds.problems import FeedProblem
 from bot.feeds.reader import FeedReader
 from tests.feedserver import FeedServer
-from tests.feedserver.fixtures import USER_AGENT, feed_server, http, policy, reader  # noqa: F401 - fixtures
+from tests.feedserver.fixtures import USER_AGENT
 from tests.feedserver.shapes import Item, rss20
 
 BODY = rss20([Item("One", link="https://course.example/1", guid="1")])

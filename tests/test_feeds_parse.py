@@ -1,5 +1,4 @@
 """Reading feeds shaped like the ones in the wild, served by a real local HTTP server."""
-# ruff: noqa: F811 - the feed fixtures are imported from tests/feedserver/fixtures.py and used as arguments
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from bot.feeds.problems import NotAFeed
 from bot.feeds.reader import FeedReader
 from bot.feeds.render import summary_markdown
 from tests.feedserver import FeedServer
-from tests.feedserver.fixtures import feed_server, http, policy, reader  # noqa: F401 - fixtures
 from tests.feedserver.shapes import Item, atom, bozo_feed, entity_bomb, html_page, podcast, rdf, rss091, rss20
 
 JAN5 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)

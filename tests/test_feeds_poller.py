@@ -3,7 +3,6 @@
 Discord is out of the picture here: the publisher below stands in for the channel (the e2e tests
 post through the real cog and the Discord stand-in).
 """
-# ruff: noqa: F811 - the feed fixtures are imported from tests/feedserver/fixtures.py and used as arguments
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from bot.feeds.poller import DeliveryFailed, FeedPoller
 from bot.feeds.reader import FeedReader
 from bot.feeds.store import OutboxItem
 from tests.feedserver import FeedServer
-from tests.feedserver.fixtures import feed_server, http, policy, reader  # noqa: F401 - fixtures
 from tests.feedserver.shapes import Item, rss20
 
 GUILD = 1

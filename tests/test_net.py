@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from bot.net import FetchError, HostLimiter, TooLarge, UnsafeURL, check_public, fetch, is_public_address
+from tests.local_http import serve
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
@@ -64,13 +65,8 @@ async def server() -> AsyncIterator[str]:
     app.router.add_get("/hop/{n}", hop)
     app.router.add_get("/big", big)
     app.router.add_get("/trickle", trickle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serve(app) as base_url:
+        yield base_url
 
 
 async def test_redirects_are_followed_up_to_the_limit(server: str) -> None:

@@ -19,6 +19,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.resources import library, linkcheck, titles
 from bot.resources.model import TITLE_MAX
+from tests.local_http import serve
 
 GUILD = 111
 
@@ -80,16 +81,8 @@ async def site() -> AsyncIterator[Site]:
             state.concurrent["now"] -= 1
 
     app.router.add_route("*", "/{tail:.*}", page)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    state.base = f"http://127.0.0.1:{port}"
-    try:
+    async with serve(app) as state.base:
         yield state
-    finally:
-        await runner.cleanup()
 
 
 def html(text: str) -> web.Response:

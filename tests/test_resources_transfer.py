@@ -22,6 +22,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.resources import library, transfer
 from cogs.resources import _Download
+from tests.local_http import serve
 
 GUILD, OTHER_GUILD, ADMIN = 111, 222, 9
 
@@ -283,17 +284,9 @@ async def test_a_download_that_breaks_off_stops_the_import_and_keeps_the_rows_be
 
     app = web.Application()
     app.router.add_get("/file.csv", file)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with aiohttp.ClientSession() as session:
-            async with _Download(session, f"http://127.0.0.1:{port}/file.csv", 10**8) as (chunks, _):
-                result = await transfer.import_resources(db, clock, guild_id=GUILD, author_id=ADMIN, chunks=chunks,
-                                                         file_format="csv", errors=transfer.ErrorReport(io.StringIO()))
-    finally:
-        await runner.cleanup()
+    async with serve(app) as base_url, aiohttp.ClientSession() as session:
+        async with _Download(session, f"{base_url}/file.csv", 10**8) as (chunks, _):
+            result = await transfer.import_resources(db, clock, guild_id=GUILD, author_id=ADMIN, chunks=chunks,
+                                                     file_format="csv", errors=transfer.ErrorReport(io.StringIO()))
     assert result.stopped is not None and "broke off" in result.stopped
     assert result.imported == sent.count(b"\n") - 1 == len(await stored_urls(db))

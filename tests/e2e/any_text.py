@@ -47,10 +47,12 @@ def outside_code(text: str) -> str:
     return LINK.sub("", CODE_SPAN.sub("", text))
 
 
-def assert_no_pings(standin: Any) -> None:
-    """Every message the bot sent or edited allowed no mentions at all."""
-    for request in standin.requests:
+def assert_no_pings(standin: Any, since: int = 0) -> None:
+    """Every message the bot sent or edited (from request number ``since`` on) allowed no mentions at all."""
+    for request in standin.requests[since:]:
         body = request.json if isinstance(request.json, dict) else {}
         body = body.get("data", body) if isinstance(body.get("data"), dict) else body
         if any(key in body for key in ("content", "embeds")):
-            assert body.get("allowed_mentions") == {"parse": []}, (request.path, body.get("allowed_mentions"))
+            allowed = body.get("allowed_mentions")
+            assert allowed is not None and allowed.get("parse") == [], (request, allowed)
+            assert not allowed.get("users") and not allowed.get("roles"), (request, allowed)

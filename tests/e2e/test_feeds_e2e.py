@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -36,13 +35,6 @@ def lectures(numbers: range | list[int], *, base: datetime = START, **extra: Any
     return [Item(f"Lecture {n}", link=f"https://course.example/l/{n}", guid=f"lec-{n}",
                  published=start + timedelta(minutes=n), summary=f"<p>Notes for lecture {n}.</p>",
                  author="Prof. Ng", **extra) for n in sorted(numbers, reverse=True)]
-
-
-@pytest.fixture
-async def feed_server() -> AsyncIterator[FeedServer]:
-    server = await FeedServer().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.core import CohortBot
 from bot.gate import applications
 from bot.gate.scoring import BACKGROUND_MAX, GOALS_MAX, HOURS_MAX_CHARS, LINK_MAX, TOPICS_MAX
-from tests.e2e.any_text import drawn
+from tests.e2e.any_text import assert_no_pings, drawn
 from tests.e2e.test_gate_e2e import GOOD_ANSWERS, Gate, join, set_up_gate
 from tests.standin import FakeMember, Reply, SentMessage, StandIn
 
@@ -51,15 +51,6 @@ def fields_of(message: SentMessage) -> dict[str, str]:
     return {field["name"]: field["value"] for field in message.embeds[0].get("fields", [])}
 
 
-def assert_no_pings_since(standin: StandIn, first_request: int) -> None:
-    """Every message the bot sent or edited from ``first_request`` on allowed no mentions at all."""
-    for request in standin.requests[first_request:]:
-        body = request.json if isinstance(request.json, dict) else {}
-        body = body.get("data", body) if isinstance(body.get("data"), dict) else body
-        if any(key in body for key in ("content", "embeds")):
-            allowed = body.get("allowed_mentions")
-            assert allowed is not None and allowed.get("parse") == [], (request, allowed)
-            assert not allowed.get("users") and not allowed.get("roles"), (request, allowed)
 
 
 class Applicant:
@@ -191,5 +182,5 @@ async def test_any_text_in_the_application_forms_is_shown_escaped_or_refused(sta
         for marker in ("\nReason: ", "\nQuestion: "):
             if marker in description:
                 assert_escaped(description.split(marker, 1)[1], ("mod log", description))
-    assert_no_pings_since(standin, first_request)
+    assert_no_pings(standin, first_request)
     standin.assert_clean()

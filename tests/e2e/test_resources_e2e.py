@@ -22,7 +22,8 @@ from bot.core import CohortBot
 from bot.resources import library, starter
 from bot.resources.model import Resource
 from tests.conftest import BotRunner
-from tests.e2e.any_text import drawn
+from tests.e2e.any_text import assert_no_pings, drawn
+from tests.local_http import serve
 from tests.standin import Upload
 
 CURATED_MLOPS = len(starter.load_starter_library()["mlops"])
@@ -39,15 +40,8 @@ async def pages() -> AsyncIterator[str]:
                                  "<title>ignored</title></head></html>", content_type="text/html")
 
     app.router.add_get("/og", og)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve(app) as base_url:
+        yield base_url
 
 
 async def share(bot: CohortBot, standin: Any, url: str, *, author: Any = None, topic: str = "mlops",
@@ -73,15 +67,6 @@ async def participation(bot: CohortBot, guild_id: int, user_id: int, column: str
                                      "WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)))
 
 
-def assert_no_pings(standin: Any) -> None:
-    """Every message the bot sent or edited allowed no mentions at all."""
-    for request in standin.requests:
-        body = request.json if isinstance(request.json, dict) else {}
-        body = body.get("data", body) if isinstance(body.get("data"), dict) else body
-        if any(key in body for key in ("content", "embeds")):
-            allowed = body.get("allowed_mentions")
-            assert allowed is not None and allowed.get("parse") == [], (request, allowed)
-            assert not allowed.get("users") and not allowed.get("roles"), (request, allowed)
 
 
 async def first_followup(reply: Any) -> Any:

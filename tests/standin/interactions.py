@@ -36,9 +36,9 @@ from .state import (
     FakeMember,
     FakeRole,
     FakeUser,
+    MessageView,
     SentMessage,
     StoredFile,
-    flatten_text,
     message_fields,
     walk_components,
 )
@@ -187,7 +187,7 @@ class ModalSpec:
         raise KeyError(f"modal {self.custom_id!r} has no field {custom_id!r} (fields: {self.field_ids})")
 
 
-class Reply:
+class Reply(MessageView):
     """The bot's answer to one interaction.
 
     Message fields (``content``, ``embeds`` ...) are a snapshot taken when the
@@ -225,18 +225,6 @@ class Reply:
         return f"<Reply type={self.type} ephemeral={self.ephemeral} {what}>"
 
     @property
-    def content(self) -> str:
-        return self.payload.get("content") or ""
-
-    @property
-    def embeds(self) -> list[dict[str, Any]]:
-        return self.payload.get("embeds") or []
-
-    @property
-    def components(self) -> list[dict[str, Any]]:
-        return self.payload.get("components") or []
-
-    @property
     def attachments(self) -> list[StoredFile]:
         """Uploaded files (``.filename``/``.name``, ``.data`` bytes, ``.content_type``)."""
         return list(self._files)
@@ -246,25 +234,8 @@ class Reply:
         return self.attachments
 
     @property
-    def flags(self) -> int:
-        return int(self.payload.get("flags") or 0)
-
-    @property
-    def ephemeral(self) -> bool:
-        return bool(self.flags & EPHEMERAL_FLAG)
-
-    @property
     def message_id(self) -> int | None:
         return int(self.payload["id"]) if self.payload else None
-
-    @property
-    def text(self) -> str:
-        """Content, embed texts and text-display components flattened (for ``in`` checks)."""
-        return flatten_text(self.content, self.embeds, self.components)
-
-    @property
-    def component_ids(self) -> list[str]:
-        return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
 
     async def next_followup(self, timeout: float = 2.0) -> SentMessage:
         """Wait for the next followup message (after those already in ``followups``)."""

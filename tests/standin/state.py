@@ -658,7 +658,42 @@ def flatten_text(content: str | None, embeds: Iterable[dict[str, Any]], componen
     return "\n".join(p for p in parts if p)
 
 
-class SentMessage:
+class MessageView:
+    """Read access to a Discord message object held in ``payload`` (shared by messages and replies)."""
+
+    payload: dict[str, Any]
+
+    @property
+    def content(self) -> str:
+        return self.payload.get("content") or ""
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return self.payload.get("embeds") or []
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        return self.payload.get("components") or []
+
+    @property
+    def flags(self) -> int:
+        return int(self.payload.get("flags") or 0)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL_FLAG)
+
+    @property
+    def text(self) -> str:
+        """Content, embed texts and text-display components flattened (for ``in`` checks)."""
+        return flatten_text(self.content, self.embeds, self.components)
+
+    @property
+    def component_ids(self) -> list[str]:
+        return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
+
+
+class SentMessage(MessageView):
     """A message stored by the stand-in, with edits applied.
 
     ``payload`` is the current Discord message object; ``history`` holds the
@@ -687,26 +722,6 @@ class SentMessage:
         return int(self.payload["author"]["id"])
 
     @property
-    def content(self) -> str:
-        return self.payload.get("content") or ""
-
-    @property
-    def embeds(self) -> list[dict[str, Any]]:
-        return self.payload.get("embeds") or []
-
-    @property
-    def components(self) -> list[dict[str, Any]]:
-        return self.payload.get("components") or []
-
-    @property
-    def flags(self) -> int:
-        return int(self.payload.get("flags") or 0)
-
-    @property
-    def ephemeral(self) -> bool:
-        return bool(self.flags & EPHEMERAL_FLAG)
-
-    @property
     def attachments(self) -> list[StoredFile]:
         return [self._files[int(a["id"])] for a in self.payload.get("attachments") or () if int(a["id"]) in self._files]
 
@@ -717,14 +732,6 @@ class SentMessage:
     @property
     def edited(self) -> bool:
         return bool(self.history)
-
-    @property
-    def text(self) -> str:
-        return flatten_text(self.content, self.embeds, self.components)
-
-    @property
-    def component_ids(self) -> list[str]:
-        return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
 
     def find_component(self, custom_id: str) -> dict[str, Any] | None:
         return next((c for c in walk_components(self.components) if c.get("custom_id") == custom_id), None)
