@@ -187,9 +187,9 @@ class Sessions(commands.GroupCog, group_name="session"):
         if not found:
             embed.description = "Nothing scheduled. Organisers schedule sessions with `/session schedule`."
         names = {t.id: t.name for t in await topics.list_topics(self.bot.db, interaction.guild.id)}
+        counts = await rsvp.counts_for(self.bot.db, [session.id for session in found])
         for session in found:
-            counts = await rsvp.counts(self.bot.db, session.id)
-            name, value = list_line(session, counts, names.get(session.topic_id or 0))
+            name, value = list_line(session, counts[session.id], names.get(session.topic_id or 0))
             embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(text=page_footer(page, pages, total, "sessions"))
         return Page(embed, page, pages)
