@@ -8,21 +8,25 @@ most the last few seconds of counts, never anything else.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.db import Database
 
-COUNTERS = ("messages", "resources_shared", "upvotes_received", "sessions_attended")
+# Every counter of participation_daily, in column order. Each is a number of things done that day.
+COUNTERS = (
+    "messages", "resources_shared", "upvotes_received", "sessions_attended",
+    "plan_items_done", "checkins", "buddy_meetings", "submissions", "reviews_given", "helpful_marks",
+)
+# A day is active when any counter is positive (an upvote taken back leaves a -1 that is not activity).
+ACTIVE_DAY_SQL = "(" + " OR ".join(f"{name} > 0" for name in COUNTERS) + ")"
 Key = tuple[int, int, str]  # guild_id, user_id, day
 
-
-@dataclass
-class _Counts:
-    messages: int = 0
-    resources_shared: int = 0
-    upvotes_received: int = 0
-    sessions_attended: int = 0
+_INSERT = (
+    f"INSERT INTO participation_daily (guild_id, user_id, day, {', '.join(COUNTERS)}) "
+    f"VALUES (?, ?, ?, {', '.join('?' for _ in COUNTERS)}) "
+    "ON CONFLICT (guild_id, user_id, day) DO UPDATE SET "
+    + ", ".join(f"{name} = {name} + excluded.{name}" for name in COUNTERS)
+)
 
 
 class ParticipationRecorder:
@@ -31,16 +35,16 @@ class ParticipationRecorder:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        self._pending: defaultdict[Key, _Counts] = defaultdict(_Counts)
+        self._pending: defaultdict[Key, dict[str, int]] = defaultdict(dict)
 
-    def record(self, guild_id: int, user_id: int, *, messages: int = 0, resources_shared: int = 0,
-               upvotes_received: int = 0, sessions_attended: int = 0) -> None:
-        """Count something a member did today. Cheap: no I/O until :meth:`flush`."""
-        counts = self._pending[(guild_id, user_id, self._clock.now().date().isoformat())]
-        counts.messages += messages
-        counts.resources_shared += resources_shared
-        counts.upvotes_received += upvotes_received
-        counts.sessions_attended += sessions_attended
+    def record(self, guild_id: int, user_id: int, **counts: int) -> None:
+        """Count something a member did today, by counter name (``checkins=1``). No I/O until :meth:`flush`."""
+        unknown = set(counts) - set(COUNTERS)
+        if unknown:
+            raise ValueError(f"unknown participation counters: {', '.join(sorted(unknown))}")
+        mine = self._pending[(guild_id, user_id, self._clock.now().date().isoformat())]
+        for name, value in counts.items():
+            mine[name] = mine.get(name, 0) + value
 
     @property
     def pending(self) -> int:
@@ -55,30 +59,18 @@ class ParticipationRecorder:
         """Write everything buffered in one transaction; returns the number of rows touched."""
         if not self._pending:
             return 0
-        batch, self._pending = self._pending, defaultdict(_Counts)
-        rows = [
-            (g, u, day, c.messages, c.resources_shared, c.upvotes_received, c.sessions_attended)
-            for (g, u, day), c in batch.items()
-        ]
+        batch, self._pending = self._pending, defaultdict(dict)
+        rows = [(g, u, day, *(counts.get(name, 0) for name in COUNTERS)) for (g, u, day), counts in batch.items()]
         try:
             async with self._db.transaction():
-                await self._db.executemany(
-                    "INSERT INTO participation_daily (guild_id, user_id, day, messages, resources_shared, "
-                    "upvotes_received, sessions_attended) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (guild_id, user_id, day) DO UPDATE SET "
-                    "messages = messages + excluded.messages, "
-                    "resources_shared = resources_shared + excluded.resources_shared, "
-                    "upvotes_received = upvotes_received + excluded.upvotes_received, "
-                    "sessions_attended = sessions_attended + excluded.sessions_attended",
-                    rows,
-                )
+                await self._db.executemany(_INSERT, rows)
         except BaseException:
             self._merge_back(batch)
             raise
         return len(rows)
 
-    def _merge_back(self, batch: defaultdict[Key, _Counts]) -> None:
+    def _merge_back(self, batch: defaultdict[Key, dict[str, int]]) -> None:
         for key, counts in batch.items():
             mine = self._pending[key]
-            for name in COUNTERS:
-                setattr(mine, name, getattr(mine, name) + getattr(counts, name))
+            for name, value in counts.items():
+                mine[name] = mine.get(name, 0) + value

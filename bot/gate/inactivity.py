@@ -19,6 +19,7 @@ from bot import guilds
 from bot.clock import Clock, from_db, to_db
 from bot.db import Database, Row
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.participation import COUNTERS
 
 CONFIRM_WINDOW = timedelta(minutes=5)
 PRUNE_ACTIONS = ("demote", "kick")
@@ -40,6 +41,12 @@ class Totals:
     resources_shared: int = 0
     upvotes_received: int = 0
     sessions_attended: int = 0
+    plan_items_done: int = 0
+    checkins: int = 0
+    buddy_meetings: int = 0
+    submissions: int = 0
+    reviews_given: int = 0
+    helpful_marks: int = 0
 
 
 NO_PARTICIPATION = Totals(last_day=None)
@@ -64,14 +71,13 @@ class InactivityReport:
 
 def _totals(row: Row) -> Totals:
     last_day = date.fromisoformat(row["last_day"]) if row["last_day"] else None
-    return Totals(last_day, row["recorded_days"], row["messages"],
-                  row["resources_shared"], row["upvotes_received"], row["sessions_attended"])
+    return Totals(last_day, row["recorded_days"], *(row[name] for name in COUNTERS))
 
 
 async def participation_totals(db: Database, guild_id: int) -> dict[int, Totals]:
     """Every member's participation totals in the guild (one row each, kept by triggers)."""
     rows = await db.fetchall(
-        "SELECT user_id, last_day, recorded_days, messages, resources_shared, upvotes_received, sessions_attended "
+        f"SELECT user_id, last_day, recorded_days, {', '.join(COUNTERS)} "
         "FROM gate_participation_totals WHERE guild_id = ?", (guild_id,))
     return {row["user_id"]: _totals(row) for row in rows}
 

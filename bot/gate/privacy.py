@@ -73,6 +73,14 @@ USER_DATA: tuple[UserColumn, ...] = (
     UserColumn("sessions_members", "user_id", "delete"),
     # Feeds: the feed stays, without who added it.
     UserColumn("feeds", "created_by", "anonymise", ("id", "url", "title", "created_at")),
+    # Study plans: the plan stays, without who imported it; enrolments, progress, check-ins, reminder
+    # choices and the record of deadline DMs sent to the member go.
+    UserColumn("plans", "created_by", "anonymise", ("id", "slug", "title", "created_at")),
+    UserColumn("plans_enrolments", "user_id", "delete"),
+    UserColumn("plans_member_settings", "user_id", "delete"),
+    UserColumn("plans_progress", "user_id", "delete"),
+    UserColumn("plans_checkins", "user_id", "delete"),
+    UserColumn("plans_posts", "user_id", "delete", ("id", "plan_id", "key", "sent_at")),
 )
 
 # Column names that hold a user id; "…_by" columns (decided_by, created_by) do too.

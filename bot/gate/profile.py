@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.gate import applications, newcomers
 from bot.gate import config as gate_config
 from bot.gate.inactivity import Totals, member_totals
+from bot.participation import ACTIVE_DAY_SQL
 from bot.topics import Topic
 
 
@@ -92,7 +93,7 @@ async def member_profile(db: Database, clock: Clock, guild_id: int, user_id: int
     newcomer = await newcomers.get_newcomer(db, guild_id, user_id)
     days = await db.fetchall(
         "SELECT day FROM participation_daily WHERE guild_id = ? AND user_id = ? AND day >= ? "
-        "AND (messages > 0 OR resources_shared > 0 OR upvotes_received > 0 OR sessions_attended > 0) ORDER BY day",
+        f"AND {ACTIVE_DAY_SQL} ORDER BY day",
         (guild_id, user_id, (clock.now().date() - timedelta(days=400)).isoformat()),
     )
     return Profile(

@@ -1,0 +1,1 @@
+-- 008_buddies: reserved for the feature of that name (filled in by its own change).

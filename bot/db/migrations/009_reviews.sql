@@ -1,0 +1,1 @@
+-- 009_reviews: reserved for the feature of that name (filled in by its own change).

@@ -1,0 +1,1 @@
+-- 010_web: reserved for the feature of that name (filled in by its own change).

@@ -1,0 +1,1 @@
+"""Study plans: a syllabus the cohort works through together, unit (week) by unit."""
