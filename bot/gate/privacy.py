@@ -81,6 +81,8 @@ USER_DATA: tuple[UserColumn, ...] = (
     UserColumn("plans_progress", "user_id", "delete"),
     UserColumn("plans_checkins", "user_id", "delete"),
     UserColumn("plans_posts", "user_id", "delete", ("id", "plan_id", "key", "sent_at")),
+    # Web companion: the personal calendar link (only its hash is stored; export shows when it was made).
+    UserColumn("web_calendar_tokens", "user_id", "delete", ("guild_id", "created_at")),
 )
 
 # Column names that hold a user id; "…_by" columns (decided_by, created_by) do too.

@@ -69,24 +69,27 @@ def build_query(text: str) -> SearchQuery | None:
 
 
 async def search_resources(db: Database, guild_id: int, text: str, *, topic_id: int | None = None,
-                           limit: int = RESULTS) -> list[Resource]:
-    """The best matches, best first. Raises :class:`InvalidInput` only when nothing searchable was typed."""
+                           limit: int = RESULTS, offset: int = 0) -> list[Resource]:
+    """The best matches, best first (``offset`` skips that many, for pages). Raises :class:`InvalidInput`
+    only when nothing searchable was typed."""
     query = build_query(text)
     if query is None:
         raise InvalidInput("Search for at least one word or number; punctuation and emoji on their own are not "
                            "indexed.")
-    found = await _ranked(db, guild_id, query.all_words, topic_id, limit)
-    if not found and len(query.words) > 1:
-        found = await _ranked(db, guild_id, query.any_word, topic_id, limit)
+    found = await _ranked(db, guild_id, query.all_words, topic_id, limit, offset)
+    if not found and len(query.words) > 1 and (offset == 0 or not await _ranked(db, guild_id, query.all_words,
+                                                                                  topic_id, 1, 0)):
+        found = await _ranked(db, guild_id, query.any_word, topic_id, limit, offset)
     return found
 
 
-async def _ranked(db: Database, guild_id: int, match: str, topic_id: int | None, limit: int) -> list[Resource]:
+async def _ranked(db: Database, guild_id: int, match: str, topic_id: int | None, limit: int,
+                  offset: int = 0) -> list[Resource]:
     topic_filter = "AND c.topic_id = ?" if topic_id is not None else ""
     params: list[object] = [*WEIGHTS, match, guild_id]
     if topic_id is not None:
         params.append(topic_id)
-    params += [RANK_POOL, limit]
+    params += [RANK_POOL, limit, offset]
     rows = await db.fetchall(
         f"""SELECT {RESOURCE_COLUMNS}
             FROM (SELECT resources_fts.rowid AS hit_id, bm25(resources_fts, ?, ?, ?, ?) AS score
@@ -95,7 +98,7 @@ async def _ranked(db: Database, guild_id: int, match: str, topic_id: int | None,
                   ORDER BY resources_fts.rowid DESC LIMIT ?) AS hits
             JOIN resources AS r ON r.id = hits.hit_id LEFT JOIN topics AS t ON t.id = r.topic_id
             ORDER BY hits.score, r.id DESC
-            LIMIT ?""",
+            LIMIT ? OFFSET ?""",
         params,
     )
     return [resource_from_row(row) for row in rows]

@@ -1,0 +1,188 @@
+"""Subscribed calendars: a server's sessions, and a member's own sessions and plan deadlines.
+
+Both are built by :func:`bot.sessions.ics.build_calendar` with :class:`FeedOptions`. A server's feed
+holds its sessions that ended in the last 30 days or are still to come (cancelled ones included, so
+subscribers see the cancellation) and every occurrence of the series among them (so a series' rule
+and UID never move). Its bytes are kept per server with a cheap fingerprint of what they were made
+from, so answering "not modified" costs one small query, not a rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Event
+
+from bot.clock import from_db, to_db
+from bot.db import Database
+from bot.plans.model import END_OF_DAY_MINUTE, Due
+from bot.plans.schedule import item_due, parse_anchor
+from bot.sessions import ics, store
+from bot.sessions.model import SESSION_SELECT, Session, session_from_row
+
+HISTORY = timedelta(days=30)
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Feed:
+    body: bytes
+    etag: str  # strong: a hash of the body, quoted
+    last_modified: datetime  # the newest DTSTAMP, whole seconds
+
+    @property
+    def last_modified_http(self) -> str:
+        return format_datetime(self.last_modified, usegmt=True)
+
+
+def make_feed(body: bytes, stamps: Iterable[datetime]) -> Feed:
+    newest = max(stamps, default=EPOCH).astimezone(UTC).replace(microsecond=0)
+    return Feed(body, '"' + hashlib.sha256(body).hexdigest()[:40] + '"', newest)
+
+
+class GuildFeeds:
+    """Each server's calendar.ics, rebuilt only when its sessions, series or topics changed."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[tuple[object, ...], Feed]] = {}
+
+    async def feed(self, db: Database, guild_id: int, now: datetime, *, name: str, page_url: str) -> Feed:
+        since = to_db(now - HISTORY)
+        key = (name, page_url, *await _fingerprint(db, guild_id, since))
+        cached = self._cache.get(guild_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        feed = await _build_guild_feed(db, guild_id, since, now, name=name, page_url=page_url)
+        self._cache[guild_id] = (key, feed)
+        return feed
+
+
+_WINDOW = ("s.guild_id = ? AND (s.ends_at > ? OR s.series_id IN "
+           "(SELECT series_id FROM sessions WHERE guild_id = ? AND ends_at > ? AND series_id IS NOT NULL))")
+
+
+async def _fingerprint(db: Database, guild_id: int, since: str) -> tuple[object, ...]:
+    row = await db.fetchone(
+        f"""SELECT (SELECT COUNT(*) || ':' || IFNULL(SUM(s.id), 0) || ':' || IFNULL(MAX(s.updated_at), '')
+                    FROM sessions s WHERE {_WINDOW}) AS sessions,
+                   (SELECT COUNT(*) || ':' || IFNULL(SUM(sequence), 0) FROM web_calendar_versions
+                    WHERE guild_id = ? AND kind IN ('session', 'series')) AS versions,
+                   (SELECT group_concat(id || '=' || name, '|') FROM topics WHERE guild_id = ?) AS topics""",
+        (guild_id, since, guild_id, since, guild_id, guild_id))
+    assert row is not None
+    return (row["sessions"], row["versions"], row["topics"])
+
+
+async def _versions(db: Database, sessions: list[Session]) -> dict[tuple[str, int], ics.Version]:
+    if not sessions:
+        return {}
+    versions: dict[tuple[str, int], ics.Version] = {}
+    ids = [s.id for s in sessions]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = await db.fetchall(
+            f"SELECT s.id, s.created_at, v.sequence, v.changed_at FROM sessions s LEFT JOIN web_calendar_versions v "
+            f"ON v.kind = 'session' AND v.id = s.id WHERE s.id IN ({marks})", chunk)
+        for row in rows:
+            versions[("session", row["id"])] = ics.Version(row["sequence"] or 0,
+                                                           from_db(row["changed_at"] or row["created_at"]))
+    series_ids = sorted({s.series_id for s in sessions if s.series_id is not None})
+    if series_ids:
+        marks = ", ".join("?" for _ in series_ids)
+        rows = await db.fetchall(f"SELECT id, sequence, changed_at FROM web_calendar_versions WHERE kind = 'series' "
+                                 f"AND id IN ({marks})", series_ids)
+        for row in rows:
+            versions[("series", row["id"])] = ics.Version(row["sequence"], from_db(row["changed_at"]))
+    return versions
+
+
+async def _series_facts(db: Database, sessions: list[Session]) -> tuple[ics.SeriesAnchors, frozenset[int]]:
+    anchors: ics.SeriesAnchors = {}
+    cancelled: set[int] = set()
+    for series_id in sorted({s.series_id for s in sessions if s.series_id is not None}):
+        anchor = await store.series_anchor(db, series_id)
+        if anchor is not None:
+            anchors[series_id] = anchor
+        if await db.fetchval("SELECT cancelled_at FROM sessions_series WHERE id = ?", (series_id,)):
+            cancelled.add(series_id)
+    return anchors, frozenset(cancelled)
+
+
+async def _build_guild_feed(db: Database, guild_id: int, since: str, now: datetime, *, name: str,
+                            page_url: str) -> Feed:
+    rows = await db.fetchall(f"{SESSION_SELECT} WHERE {_WINDOW} ORDER BY s.starts_at, s.id",
+                             (guild_id, since, guild_id, since))
+    sessions = [session_from_row(row) for row in rows]
+    versions = await _versions(db, sessions)
+    anchors, cancelled = await _series_facts(db, sessions)
+    topic_rows = await db.fetchall("SELECT id, name FROM topics WHERE guild_id = ?", (guild_id,))
+    body = ics.build_calendar(sessions, anchors, now=now, name=name,
+                              topic_names={r["id"]: r["name"] for r in topic_rows}, url=page_url,
+                              feed=ics.FeedOptions(versions, cancelled_series=cancelled))
+    return make_feed(body, (v.stamp for v in versions.values()))
+
+
+async def personal_feed(db: Database, user_id: int, now: datetime, *, server_names: dict[int, str],
+                        sessions_url: dict[int, str]) -> Feed:
+    """The sessions a member answered Going or Maybe (every server), and the due times of their plans."""
+    rows = await db.fetchall(
+        f"{SESSION_SELECT} JOIN sessions_rsvps v ON v.session_id = s.id WHERE v.user_id = ? "
+        "AND v.status IN ('going', 'maybe') AND s.ends_at > ? ORDER BY s.starts_at, s.id",
+        (user_id, to_db(now - HISTORY)))
+    sessions = [session_from_row(row) for row in rows]
+    versions = await _versions(db, sessions)
+    dues, stamps = await _plan_due_events(db, user_id, now)
+    stamps += [v.stamp for v in versions.values()]
+    titled = [_with_server(s, server_names) for s in sessions]
+    url = next(iter(sessions_url.values()), None) if len(sessions_url) == 1 else None
+    body = ics.build_calendar(titled, {}, now=now, name="Cohort: my sessions and deadlines", url=url,
+                              feed=ics.FeedOptions(versions, standalone=True, extra_events=dues))
+    return make_feed(body, stamps)
+
+
+def _with_server(session: Session, server_names: dict[int, str]) -> Session:
+    server = server_names.get(session.guild_id)
+    return replace(session, title=f"{session.title} · {server}") if server else session
+
+
+async def _plan_due_events(db: Database, user_id: int, now: datetime) -> tuple[list[Event], list[datetime]]:
+    """One event per item with a due time in the running plans the member is in."""
+    plans = await db.fetchall(
+        "SELECT p.*, v.sequence, v.changed_at, g.value AS server_zone FROM plans p "
+        "JOIN plans_enrolments e ON e.plan_id = p.id AND e.user_id = ? AND e.left_at IS NULL "
+        "LEFT JOIN web_calendar_versions v ON v.kind = 'plan' AND v.id = p.id "
+        "LEFT JOIN guild_settings g ON g.guild_id = p.guild_id AND g.key = 'timezone' "
+        "WHERE p.status = 'running' AND p.start_local IS NOT NULL ORDER BY p.id", (user_id,))
+    events: list[Event] = []
+    stamps: list[datetime] = []
+    for plan in plans:
+        zone = plan["timezone"] or plan["server_zone"] or "UTC"
+        anchor = parse_anchor(plan["start_local"])
+        stamp = from_db(plan["changed_at"] or plan["created_at"])
+        stamps.append(stamp)
+        items = await db.fetchall(
+            "SELECT i.id, i.title, i.url, i.due_day, i.due_minute, u.number FROM plans_items i "
+            "JOIN plans_units u ON u.id = i.unit_id WHERE i.plan_id = ? AND i.due_day IS NOT NULL "
+            "ORDER BY u.number, i.position", (plan["id"],))
+        for item in items:
+            minute = END_OF_DAY_MINUTE if item["due_minute"] is None else item["due_minute"]
+            due = item_due(anchor, zone, plan["unit_days"], item["number"], Due(item["due_day"], minute))
+            if due is None or due < now - HISTORY:
+                continue
+            event = Event()
+            event.add("uid", f"plan-item-{item['id']}@{plan['guild_id']}.cohort")
+            event.add("dtstamp", stamp)
+            event.add("sequence", plan["sequence"] or 0)
+            event.add("summary", f"Due: {item['title']} ({plan['title']}, week {item['number']})")
+            event.add("dtstart", due.astimezone(ZoneInfo(zone)))
+            event.add("transp", "TRANSPARENT")
+            if item["url"]:
+                event.add("url", item["url"])
+            events.append(event)
+    return events, stamps
