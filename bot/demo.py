@@ -56,9 +56,9 @@ async def seed_demo_community(db: Database, clock: Clock, guild_id: int, *, host
     await seed_starter_library(db, clock, guild_id)
     await guild_config.set_setting(db, guild_id, "timezone", DEMO_ZONE)
     topic_ids = {t.slug: t.id for t in await topics.list_topics(db, guild_id)}
-    first_topic = next(iter(topic_ids.values()), None)
+    first_topic = topic_ids.get("mlops", next(iter(topic_ids.values()), None))
     if not await db.fetchval("SELECT 1 FROM sessions WHERE guild_id = ?", (guild_id,)):
-        await _demo_sessions(db, clock, guild_id, host_id, member_ids, first_topic, now)
+        await _demo_sessions(db, clock, guild_id, host_id, member_ids, list(topic_ids.values()), now)
     if not await db.fetchval("SELECT 1 FROM plans WHERE guild_id = ?", (guild_id,)):
         await _demo_plan(db, guild_id, host_id, member_ids, first_topic, now)
     page = await web_store.enable(db, clock, guild_id, slug=DEMO_SLUG, guild_name=guild_name)
@@ -66,7 +66,7 @@ async def seed_demo_community(db: Database, clock: Clock, guild_id: int, *, host
 
 
 async def _demo_sessions(db: Database, clock: Clock, guild_id: int, host_id: int, member_ids: Sequence[int],
-                         topic_id: int | None, now: datetime) -> None:
+                         topic_ids: list[int], now: datetime) -> None:
     day = wall_time(now, DEMO_ZONE).replace(hour=18, minute=0, second=0, microsecond=0)
     plans = [
         ("Paper club: Attention Is All You Need", 2, 90, Repeat.NONE, "Bring one question about the paper."),
@@ -77,7 +77,8 @@ async def _demo_sessions(db: Database, clock: Clock, guild_id: int, host_id: int
     for index, (title, days, minutes, repeat, description) in enumerate(plans):
         starts = localize(day + timedelta(days=days), DEMO_ZONE)
         session = await store.schedule_session(
-            db, clock, guild_id=guild_id, host_id=host_id, topic_id=topic_id, title=title, starts_at=starts,
+            db, clock, guild_id=guild_id, host_id=host_id,
+            topic_id=topic_ids[index % len(topic_ids)] if topic_ids else None, title=title, starts_at=starts,
             duration=timedelta(minutes=minutes), zone=DEMO_ZONE, repeat=repeat, description=description,
             capacity=12 if index == 0 else None)
         for number, member_id in enumerate(member_ids):
