@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from bot.sessions.model import Session
 from bot.sessions.recurrence import occurrence_start, rrule
@@ -77,7 +77,7 @@ def build_calendar(sessions: list[Session], anchors: SeriesAnchors, *, now: date
     calendar.add("x-wr-calname", name)
     if feed is not None:
         calendar.add("refresh-interval", feed.refresh, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", feed.refresh)
+        calendar.add("x-published-ttl", vDuration(feed.refresh))
     by_series: defaultdict[int, list[Session]] = defaultdict(list)
     for session in sorted(sessions, key=lambda s: (s.starts_at, s.id)):
         if session.series_id is None or (feed is not None and feed.standalone):
@@ -98,32 +98,49 @@ def build_calendar(sessions: list[Session], anchors: SeriesAnchors, *, now: date
 def _series_events(occurrences: list[Session], anchor: tuple[datetime, str], now: datetime,
                    topic_names: dict[int, str] | None, url: str | None, feed: FeedOptions | None) -> list[Event]:
     live = [s for s in occurrences if not s.cancelled]
+    if feed is not None:
+        return _feed_series_events(occurrences, live, anchor, now, topic_names, url, feed)
     if not live:
-        if feed is None:
-            return []
-        live = occurrences[:1]  # a series cancelled from its first occurrence: one cancelled event
+        return []
     anchor_wall, zone = anchor
     first = live[0]
-    master = _event(first, now, topic_names, url, start=_rule_start(first, anchor_wall, zone), feed=feed)
-    until = first.until
-    if feed is not None:
-        _stamp(master, _series_version(occurrences, feed))
-        if first.series_id in feed.cancelled_series:  # the rule ends with the last occurrence held
-            until = max(s.starts_at for s in live)
-    master.add("rrule", rrule(first.repeat, anchor_wall, until))
+    master = _event(first, now, topic_names, url, start=_rule_start(first, anchor_wall, zone))
+    master.add("rrule", rrule(first.repeat, anchor_wall, first.until))
     exdates = [_local(_rule_start(s, anchor_wall, zone), zone) for s in occurrences
                if s.cancelled and s.occurrence > first.occurrence]
-    if exdates and feed is None:
+    if exdates:
         master.add("exdate", exdates)
     events = [master]
-    for session in occurrences:
+    for session in live:
         rule_start = _rule_start(session, anchor_wall, zone)
-        if session.cancelled and feed is None:
-            continue
+        if session.starts_at != rule_start or session.title != first.title or session.duration != first.duration:
+            override = _event(session, now, topic_names, url)
+            override.add("recurrence-id", _local(rule_start, zone))
+            events.append(override)
+    return events
+
+
+def _feed_series_events(occurrences: list[Session], live: list[Session], anchor: tuple[datetime, str],
+                        now: datetime, topic_names: dict[int, str] | None, url: str | None,
+                        feed: FeedOptions) -> list[Event]:
+    """A subscribed series: the rule always starts at the series' first occurrence (its UID's events
+    never move), and every cancelled or changed occurrence is an override of it."""
+    anchor_wall, zone = anchor
+    ordered = sorted(occurrences, key=lambda s: s.occurrence)
+    first = ordered[0]
+    master = _event(first, now, topic_names, url, start=_rule_start(first, anchor_wall, zone), feed=feed)
+    _stamp(master, _series_version(occurrences, feed))
+    del master["status"]
+    master.add("status", "CONFIRMED" if live else "CANCELLED")
+    until = first.until
+    if first.series_id in feed.cancelled_series and live:  # the rule ends with the last occurrence held
+        until = max(s.starts_at for s in live)
+    master.add("rrule", rrule(first.repeat, anchor_wall, until))
+    events = [master]
+    for session in ordered:
+        rule_start = _rule_start(session, anchor_wall, zone)
         if session.cancelled or session.starts_at != rule_start or session.title != first.title \
                 or session.duration != first.duration:
-            if session.cancelled and session.occurrence < first.occurrence:
-                continue  # before the rule starts: not part of the series as written
             override = _event(session, now, topic_names, url, feed=feed)
             override.add("recurrence-id", _local(rule_start, zone))
             events.append(override)
