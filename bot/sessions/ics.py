@@ -18,12 +18,13 @@ ends at its last occurrence, and the calendar asks to be refreshed hourly.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vDuration
+from icalendar import Calendar, Component, Event, Timezone, vDuration
 
 from bot.sessions.model import Session
 from bot.sessions.recurrence import occurrence_start, rrule
@@ -54,6 +55,9 @@ class FeedOptions:
     refresh: timedelta = timedelta(hours=1)
     standalone: bool = False
     extra_events: Sequence[Event] = field(default_factory=tuple)
+    # Serialized events by everything they are made of: a feed rebuilt after one edit serializes
+    # only that event again (icalendar takes ~0.2 ms an event). The caller bounds its size.
+    event_cache: MutableMapping[Hashable, bytes] | None = None
 
 
 def session_uid(session: Session, *, standalone: bool = False) -> str:
@@ -78,21 +82,71 @@ def build_calendar(sessions: list[Session], anchors: SeriesAnchors, *, now: date
     if feed is not None:
         calendar.add("refresh-interval", feed.refresh, parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", vDuration(feed.refresh))
+        return _assemble_feed(calendar, sessions, anchors, now, topic_names, url, feed)
     by_series: defaultdict[int, list[Session]] = defaultdict(list)
     for session in sorted(sessions, key=lambda s: (s.starts_at, s.id)):
-        if session.series_id is None or (feed is not None and feed.standalone):
-            if not session.cancelled or feed is not None:
-                calendar.add_component(_event(session, now, topic_names, url, feed=feed))
+        if session.series_id is None:
+            if not session.cancelled:
+                calendar.add_component(_event(session, now, topic_names, url))
         else:
             by_series[session.series_id].append(session)
     for series_id, occurrences in by_series.items():
         if series_id in anchors:
-            for component in _series_events(occurrences, anchors[series_id], now, topic_names, url, feed):
+            for component in _series_events(occurrences, anchors[series_id], now, topic_names, url, None):
                 calendar.add_component(component)
-    for extra in feed.extra_events if feed is not None else ():
-        calendar.add_component(extra)
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def _assemble_feed(calendar: Calendar, sessions: list[Session], anchors: SeriesAnchors, now: datetime,
+                   topic_names: dict[int, str] | None, url: str | None, feed: FeedOptions) -> bytes:
+    """A subscribed calendar, written component by component (each by icalendar) so that unchanged
+    events come from ``feed.event_cache``. Same content and order as :func:`build_calendar` writes."""
+    cache: MutableMapping[Hashable, bytes] = feed.event_cache if feed.event_cache is not None else {}
+    names = topic_names or {}
+
+    def cached(key: Hashable, make: Callable[[], Sequence[Component]]) -> bytes:
+        if key not in cache:
+            cache[key] = b"".join(component.to_ical() for component in make())
+        return cache[key]
+
+    events: list[bytes] = []
+    by_series: defaultdict[int, list[Session]] = defaultdict(list)
+    zones = {session.timezone for session in sessions}
+    for session in sorted(sessions, key=lambda s: (s.starts_at, s.id)):
+        key: Hashable
+        if session.series_id is None or feed.standalone:
+            key = ("event", session, feed.versions[("session", session.id)], names.get(session.topic_id or 0),
+                   url, feed.standalone)
+            events.append(cached(key, partial(_one_event, session, now, topic_names, url, feed)))
+        else:
+            by_series[session.series_id].append(session)
+    for series_id, occurrences in by_series.items():
+        if series_id in anchors:
+            key = ("series", tuple(occurrences), tuple(feed.versions.get(("session", s.id)) for s in occurrences),
+                   feed.versions.get(("series", series_id)), anchors[series_id], series_id in feed.cancelled_series,
+                   tuple(names.get(s.topic_id or 0) for s in occurrences), url)
+            events.append(cached(key, partial(_series_events, occurrences, anchors[series_id], now, topic_names,
+                                              url, feed)))
+    for extra in feed.extra_events:
+        start = extra.get("dtstart")
+        if start is not None and start.params.get("TZID"):
+            zones.add(str(start.params["TZID"]))
+        events.append(extra.to_ical())
+    timezones = [cached(("vtimezone", zone), partial(_timezone, zone))
+                 for zone in sorted(zones - {"UTC", "Etc/UTC"})]
+    head = calendar.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    return b"".join([head[:-len(end)], *timezones, *events, end])
+
+
+def _one_event(session: Session, now: datetime, topic_names: dict[int, str] | None, url: str | None,
+               feed: FeedOptions) -> list[Event]:
+    return [_event(session, now, topic_names, url, feed=feed)]
+
+
+def _timezone(zone: str) -> list[Timezone]:
+    return [Timezone.from_tzid(zone)]
 
 
 def _series_events(occurrences: list[Session], anchor: tuple[datetime, str], now: datetime,

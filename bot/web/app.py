@@ -14,11 +14,10 @@ from aiohttp import web
 from bot.web import feeds, pages
 from bot.web.access_log import redact
 from bot.web.context import CONTEXT, WebContext
-from bot.web.guard import Handler, RateLimiter, add_security_headers, guard_middleware
+from bot.web.guard import Handler, LoopShare, RateLimiter, add_security_headers, guard_middleware
 
 log = logging.getLogger("bot.web")
 STATIC_DIR = Path(str(resources.files("bot.web") / "static"))
-MAX_IN_FLIGHT = 8  # handlers running at once; more wait their turn instead of crowding the event loop
 ERROR_TEXT = {
     404: ("Page not found", "There is nothing here. The link may be mistyped, or the page was turned off."),
     405: ("Not allowed", "Only GET and HEAD are served here."),
@@ -33,8 +32,9 @@ def css_version(static_dir: Path) -> str:
 
 
 def build_app(context: WebContext, *, limiter: RateLimiter | None = None, trust_proxy: bool = False,
-              max_in_flight: int = MAX_IN_FLIGHT, static_dir: Path = STATIC_DIR) -> web.Application:
-    """The whole site. ``limiter`` None turns the rate limit off (benchmarks measure pages, not 429s).
+              loop_share: LoopShare | None = None, static_dir: Path = STATIC_DIR) -> web.Application:
+    """The whole site. ``limiter`` None turns the per-client rate limit off; ``loop_share`` bounds the
+    event loop time all web handlers together may take (see :class:`LoopShare`; None: a default one).
 
     Static files are served from ``static_dir`` without following symlinks out of it.
     """
@@ -47,12 +47,12 @@ def build_app(context: WebContext, *, limiter: RateLimiter | None = None, trust_
         return web.Response(status=status, text=body, content_type="text/html", charset="utf-8",
                             headers={"Cache-Control": "no-store"})
 
-    in_flight = asyncio.Semaphore(max_in_flight)
+    share = loop_share or LoopShare()
 
     @web.middleware
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
-            async with in_flight:
+            async with share.turn():
                 return await handler(request)
         except web.HTTPNotFound:
             return error_page(404)  # unknown, turned off and mistyped all look exactly the same

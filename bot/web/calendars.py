@@ -9,8 +9,9 @@ from, so answering "not modified" costs one small query, not a rebuild.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -22,7 +23,7 @@ from bot.clock import from_db, to_db
 from bot.db import Database
 from bot.plans.model import END_OF_DAY_MINUTE, Due
 from bot.plans.schedule import item_due, parse_anchor
-from bot.sessions import ics, store
+from bot.sessions import ics
 from bot.sessions.model import SESSION_SELECT, Session, session_from_row
 
 HISTORY = timedelta(days=30)
@@ -45,11 +46,48 @@ def make_feed(body: bytes, stamps: Iterable[datetime]) -> Feed:
     return Feed(body, '"' + hashlib.sha256(body).hexdigest()[:40] + '"', newest)
 
 
+class CarriedCache(MutableMapping[Hashable, bytes]):
+    """Serialized events of the last build; what this build uses is carried into the next one,
+    the rest is forgotten, so the cache never outgrows the feed."""
+
+    def __init__(self, previous: dict[Hashable, bytes]) -> None:
+        self.previous = previous
+        self.current: dict[Hashable, bytes] = {}
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.current:
+            return True
+        if key in self.previous:
+            self.current[key] = self.previous[key]  # type: ignore[index]
+            return True
+        return False
+
+    def __getitem__(self, key: Hashable) -> bytes:
+        if key in self:
+            return self.current[key]
+        raise KeyError(key)
+
+    def __setitem__(self, key: Hashable, value: bytes) -> None:
+        self.current[key] = value
+
+    def __delitem__(self, key: Hashable) -> None:
+        del self.current[key]
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self.current)
+
+    def __len__(self) -> int:
+        return len(self.current)
+
+
 class GuildFeeds:
-    """Each server's calendar.ics, rebuilt only when its sessions, series or topics changed."""
+    """Each server's calendar.ics, rebuilt only when its sessions, series or topics changed, and then
+    in a worker thread (a big calendar takes a while to write) with unchanged events reused."""
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[tuple[object, ...], Feed]] = {}
+        self._events: dict[int, dict[Hashable, bytes]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
 
     async def feed(self, db: Database, guild_id: int, now: datetime, *, name: str, page_url: str) -> Feed:
         since = to_db(now - HISTORY)
@@ -57,9 +95,20 @@ class GuildFeeds:
         cached = self._cache.get(guild_id)
         if cached is not None and cached[0] == key:
             return cached[1]
-        feed = await _build_guild_feed(db, guild_id, since, now, name=name, page_url=page_url)
-        self._cache[guild_id] = (key, feed)
+        async with self._locks.setdefault(guild_id, asyncio.Lock()):
+            cached = self._cache.get(guild_id)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            events = CarriedCache(self._events.get(guild_id, {}))
+            feed = await _build_guild_feed(db, guild_id, since, now, name=name, page_url=page_url, events=events)
+            self._events[guild_id] = events.current
+            self._cache[guild_id] = (key, feed)
         return feed
+
+    def forget(self) -> None:
+        """Drop every cached feed and event (the benchmark measures builds from nothing)."""
+        self._cache.clear()
+        self._events.clear()
 
 
 _WINDOW = ("s.guild_id = ? AND (s.ends_at > ? OR s.series_id IN "
@@ -103,28 +152,33 @@ async def _versions(db: Database, sessions: list[Session]) -> dict[tuple[str, in
 
 
 async def _series_facts(db: Database, sessions: list[Session]) -> tuple[ics.SeriesAnchors, frozenset[int]]:
+    """Each series' anchor (for its RRULE) and which series were cancelled, in one query."""
+    series_ids = sorted({s.series_id for s in sessions if s.series_id is not None})
     anchors: ics.SeriesAnchors = {}
     cancelled: set[int] = set()
-    for series_id in sorted({s.series_id for s in sessions if s.series_id is not None}):
-        anchor = await store.series_anchor(db, series_id)
-        if anchor is not None:
-            anchors[series_id] = anchor
-        if await db.fetchval("SELECT cancelled_at FROM sessions_series WHERE id = ?", (series_id,)):
-            cancelled.add(series_id)
+    for start in range(0, len(series_ids), 500):
+        chunk = series_ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = await db.fetchall(f"SELECT id, anchor_local, timezone, cancelled_at FROM sessions_series "
+                                 f"WHERE id IN ({marks})", chunk)
+        for row in rows:
+            anchors[row["id"]] = (datetime.fromisoformat(row["anchor_local"]), row["timezone"])
+            if row["cancelled_at"]:
+                cancelled.add(row["id"])
     return anchors, frozenset(cancelled)
 
 
 async def _build_guild_feed(db: Database, guild_id: int, since: str, now: datetime, *, name: str,
-                            page_url: str) -> Feed:
+                            page_url: str, events: CarriedCache) -> Feed:
     rows = await db.fetchall(f"{SESSION_SELECT} WHERE {_WINDOW} ORDER BY s.starts_at, s.id",
                              (guild_id, since, guild_id, since))
     sessions = [session_from_row(row) for row in rows]
     versions = await _versions(db, sessions)
     anchors, cancelled = await _series_facts(db, sessions)
     topic_rows = await db.fetchall("SELECT id, name FROM topics WHERE guild_id = ?", (guild_id,))
-    body = ics.build_calendar(sessions, anchors, now=now, name=name,
-                              topic_names={r["id"]: r["name"] for r in topic_rows}, url=page_url,
-                              feed=ics.FeedOptions(versions, cancelled_series=cancelled))
+    options = ics.FeedOptions(versions, cancelled_series=cancelled, event_cache=events)
+    body = await asyncio.to_thread(ics.build_calendar, sessions, anchors, now=now, name=name,
+                                   topic_names={r["id"]: r["name"] for r in topic_rows}, url=page_url, feed=options)
     return make_feed(body, (v.stamp for v in versions.values()))
 
 

@@ -9,10 +9,12 @@ added; earlier ones are whatever the client sent).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 
@@ -55,6 +57,46 @@ class RateLimiter:
         while len(self._buckets) > self._max_clients:
             self._buckets.popitem(last=False)
         return wait
+
+
+class LoopShare:
+    """Web handlers get at most ``share`` of the time, one at a time, with ``burst`` seconds to spare.
+
+    The web companion shares the event loop with Discord. Each handler's time (its own work and its
+    database wait) is charged to a budget that refills at ``share`` seconds per second; when it is
+    spent, the next web request waits. Under a flood the pages slow down; interactions do not.
+    """
+
+    def __init__(self, share: float = 0.2, burst: float = 0.2, *,
+                 clock: Callable[[], float] = time.perf_counter,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.share = share
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._budget = burst
+        self._stamp = clock()
+        self._lock: asyncio.Lock | None = None
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._budget = min(self.burst, self._budget + (now - self._stamp) * self.share)
+        self._stamp = now
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            self._refill()
+            if self._budget < 0:
+                await self._sleep(-self._budget / self.share)
+                self._refill()
+            started = self._clock()
+            try:
+                yield
+            finally:
+                self._budget -= self._clock() - started
 
 
 def client_address(request: web.Request, *, trust_proxy: bool) -> str:
