@@ -64,11 +64,13 @@ class LibraryFiles:
                                f"{IMPORT_MAX_BYTES // (1024 * 1024)} MB (split it into several).")
         await interaction.response.defer(thinking=True, ephemeral=True)
         await interaction.edit_original_response(content=f"Importing {code(file.filename)}: starting…")
-        last_edit = time.monotonic()
+        # The first batch is shown at once (so even a fast import shows how it goes), then at most
+        # one edit a second.
+        last_edit: float | None = None
 
         async def progress(state: transfer.ImportProgress) -> None:
             nonlocal last_edit
-            if state.done or time.monotonic() - last_edit < IMPORT_PROGRESS_EVERY:
+            if state.done or (last_edit is not None and time.monotonic() - last_edit < IMPORT_PROGRESS_EVERY):
                 return
             last_edit = time.monotonic()
             percent = min(100, state.bytes_read * 100 // max(file.size, 1))
