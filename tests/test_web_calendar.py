@@ -159,3 +159,20 @@ async def test_personal_calendar(db: Database, clock: FakeClock) -> None:
             assert (await client.get(f"/c/{wrong}")).status == 404
         stored = await db.fetchval("SELECT token_hash FROM web_calendar_tokens WHERE user_id = ?", (member,))
         assert stored == web_store.token_hash(new) and new not in stored
+
+
+async def test_the_feed_follows_topic_names_and_drops_sessions_older_than_thirty_days(
+        db: Database, clock: FakeClock) -> None:
+    async with web_client(db, clock) as (client, _):
+        before = await client.get("/g/demo/calendar.ics")
+        paper = await session_titled(db, "Paper club")
+        await db.execute("UPDATE topics SET name = 'Renamed topic' WHERE id = ?", (paper.topic_id,))
+        renamed = await client.get("/g/demo/calendar.ics")
+        assert renamed.headers["ETag"] != before.headers["ETag"]
+        [event] = by_summary(await renamed.read(), "Paper club")
+        assert "Renamed topic" in event["CATEGORIES"].to_ical().decode()
+
+        clock.set(paper.ends_at + timedelta(days=29))
+        assert by_summary(await (await client.get("/g/demo/calendar.ics")).read(), "Paper club")
+        clock.set(paper.ends_at + timedelta(days=30, seconds=1))
+        assert not by_summary(await (await client.get("/g/demo/calendar.ics")).read(), "Paper club")

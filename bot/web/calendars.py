@@ -80,29 +80,40 @@ class CarriedCache(MutableMapping[Hashable, bytes]):
         return len(self.current)
 
 
+@dataclass(frozen=True)
+class _Cached:
+    key: tuple[object, ...]
+    feed: Feed
+    valid_until: datetime  # when the oldest session in it leaves the 30-day window
+
+
 class GuildFeeds:
-    """Each server's calendar.ics, rebuilt only when its sessions, series or topics changed, and then
-    in a worker thread (a big calendar takes a while to write) with unchanged events reused."""
+    """Each server's calendar.ics, rebuilt only when its sessions, series or topics changed (the
+    ``web_calendar_changes`` counter moved) or a session aged out of the window; then in a worker
+    thread (a big calendar takes a while to write), with unchanged events reused."""
 
     def __init__(self) -> None:
-        self._cache: dict[int, tuple[tuple[object, ...], Feed]] = {}
+        self._cache: dict[int, _Cached] = {}
         self._events: dict[int, dict[Hashable, bytes]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
-    async def feed(self, db: Database, guild_id: int, now: datetime, *, name: str, page_url: str) -> Feed:
-        since = to_db(now - HISTORY)
-        key = (name, page_url, *await _fingerprint(db, guild_id, since))
+    def _fresh(self, guild_id: int, key: tuple[object, ...], now: datetime) -> Feed | None:
         cached = self._cache.get(guild_id)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        return cached.feed if cached is not None and cached.key == key and now < cached.valid_until else None
+
+    async def feed(self, db: Database, guild_id: int, changes: int, now: datetime, *, name: str,
+                   page_url: str) -> Feed:
+        key = (name, page_url, changes)
+        if (found := self._fresh(guild_id, key, now)) is not None:
+            return found
         async with self._locks.setdefault(guild_id, asyncio.Lock()):
-            cached = self._cache.get(guild_id)
-            if cached is not None and cached[0] == key:
-                return cached[1]
+            if (found := self._fresh(guild_id, key, now)) is not None:
+                return found
             events = CarriedCache(self._events.get(guild_id, {}))
-            feed = await _build_guild_feed(db, guild_id, since, now, name=name, page_url=page_url, events=events)
+            feed, valid_until = await _build_guild_feed(db, guild_id, now, name=name, page_url=page_url,
+                                                        events=events)
             self._events[guild_id] = events.current
-            self._cache[guild_id] = (key, feed)
+            self._cache[guild_id] = _Cached(key, feed, valid_until)
         return feed
 
     def forget(self) -> None:
@@ -111,20 +122,17 @@ class GuildFeeds:
         self._events.clear()
 
 
+async def enabled_with_changes(db: Database, slug: str) -> tuple[int, int] | None:
+    """``(guild_id, changes)`` for an enabled page, in one read: all a "not modified" answer needs."""
+    row = await db.fetchone(
+        "SELECT g.guild_id, IFNULL(c.changes, 0) AS changes FROM web_guilds g "
+        "LEFT JOIN web_calendar_changes c ON c.guild_id = g.guild_id WHERE g.slug = ? AND g.enabled = 1",
+        (slug.lower(),))
+    return None if row is None else (row["guild_id"], row["changes"])
+
+
 _WINDOW = ("s.guild_id = ? AND (s.ends_at > ? OR s.series_id IN "
            "(SELECT series_id FROM sessions WHERE guild_id = ? AND ends_at > ? AND series_id IS NOT NULL))")
-
-
-async def _fingerprint(db: Database, guild_id: int, since: str) -> tuple[object, ...]:
-    row = await db.fetchone(
-        f"""SELECT (SELECT COUNT(*) || ':' || IFNULL(SUM(s.id), 0) || ':' || IFNULL(MAX(s.updated_at), '')
-                    FROM sessions s WHERE {_WINDOW}) AS sessions,
-                   (SELECT COUNT(*) || ':' || IFNULL(SUM(sequence), 0) FROM web_calendar_versions
-                    WHERE guild_id = ? AND kind IN ('session', 'series')) AS versions,
-                   (SELECT group_concat(id || '=' || name, '|') FROM topics WHERE guild_id = ?) AS topics""",
-        (guild_id, since, guild_id, since, guild_id, guild_id))
-    assert row is not None
-    return (row["sessions"], row["versions"], row["topics"])
 
 
 async def _versions(db: Database, sessions: list[Session]) -> dict[tuple[str, int], ics.Version]:
@@ -168,8 +176,9 @@ async def _series_facts(db: Database, sessions: list[Session]) -> tuple[ics.Seri
     return anchors, frozenset(cancelled)
 
 
-async def _build_guild_feed(db: Database, guild_id: int, since: str, now: datetime, *, name: str,
-                            page_url: str, events: CarriedCache) -> Feed:
+async def _build_guild_feed(db: Database, guild_id: int, now: datetime, *, name: str, page_url: str,
+                            events: CarriedCache) -> tuple[Feed, datetime]:
+    since = to_db(now - HISTORY)
     rows = await db.fetchall(f"{SESSION_SELECT} WHERE {_WINDOW} ORDER BY s.starts_at, s.id",
                              (guild_id, since, guild_id, since))
     sessions = [session_from_row(row) for row in rows]
@@ -179,7 +188,8 @@ async def _build_guild_feed(db: Database, guild_id: int, since: str, now: dateti
     options = ics.FeedOptions(versions, cancelled_series=cancelled, event_cache=events)
     body = await asyncio.to_thread(ics.build_calendar, sessions, anchors, now=now, name=name,
                                    topic_names={r["id"]: r["name"] for r in topic_rows}, url=page_url, feed=options)
-    return make_feed(body, (v.stamp for v in versions.values()))
+    leaving = [s.ends_at + HISTORY for s in sessions if s.ends_at + HISTORY > now]
+    return make_feed(body, (v.stamp for v in versions.values())), min(leaving, default=datetime.max.replace(tzinfo=UTC))
 
 
 async def personal_feed(db: Database, user_id: int, now: datetime, *, server_names: dict[int, str],

@@ -56,12 +56,17 @@ def conditional(request: web.Request, feed: calendars.Feed, content_type: str, *
 
 
 async def guild_calendar(request: web.Request) -> web.Response:
-    context, guild = await enabled_guild(request)
-    server = context.server(guild.guild_id, guild.slug)
-    links = context.guild_links(guild.slug)
-    feed = await context.feeds.feed(context.db, guild.guild_id, context.clock.now(),
+    context = request.app[CONTEXT]
+    slug = request.match_info["slug"].lower()
+    found = await calendars.enabled_with_changes(context.db, slug)
+    if found is None:
+        raise PageNotFound()
+    guild_id, changes = found
+    server = context.server(guild_id, slug)
+    links = context.guild_links(slug)
+    feed = await context.feeds.feed(context.db, guild_id, changes, context.clock.now(),
                                     name=f"{server.name} study sessions", page_url=links["sessions"])
-    return conditional(request, feed, CALENDAR_TYPE, cache="public, max-age=300", filename=f"{guild.slug}.ics")
+    return conditional(request, feed, CALENDAR_TYPE, cache="public, max-age=300", filename=f"{slug}.ics")
 
 
 async def session_calendar(request: web.Request) -> web.Response:

@@ -72,3 +72,39 @@ END;
 -- The web library lists every topic at once (the bot's lists are per topic): best or newest first.
 CREATE INDEX web_resources_top ON resources (guild_id, votes DESC, id DESC) WHERE removed_at IS NULL;
 CREATE INDEX web_resources_new ON resources (guild_id, id DESC) WHERE removed_at IS NULL;
+
+-- A counter per server that moves whenever anything a calendar.ics is made of changes (sessions,
+-- series, topic names), so answering "not modified" costs one row read instead of a scan.
+CREATE TABLE web_calendar_changes (
+    guild_id INTEGER PRIMARY KEY,
+    changes  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER web_changes_session_insert AFTER INSERT ON sessions BEGIN
+    INSERT INTO web_calendar_changes (guild_id, changes) VALUES (new.guild_id, 1)
+    ON CONFLICT (guild_id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER web_changes_session_update AFTER UPDATE ON sessions BEGIN
+    INSERT INTO web_calendar_changes (guild_id, changes) VALUES (new.guild_id, 1)
+    ON CONFLICT (guild_id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER web_changes_session_delete AFTER DELETE ON sessions BEGIN
+    INSERT INTO web_calendar_changes (guild_id, changes) VALUES (old.guild_id, 1)
+    ON CONFLICT (guild_id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER web_changes_series_update AFTER UPDATE ON sessions_series BEGIN
+    INSERT INTO web_calendar_changes (guild_id, changes) VALUES (new.guild_id, 1)
+    ON CONFLICT (guild_id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER web_changes_topic_insert AFTER INSERT ON topics BEGIN
+    INSERT INTO web_calendar_changes (guild_id, changes) VALUES (new.guild_id, 1)
+    ON CONFLICT (guild_id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER web_changes_topic_update AFTER UPDATE ON topics BEGIN
+    INSERT INTO web_calendar_changes (guild_id, changes) VALUES (new.guild_id, 1)
+    ON CONFLICT (guild_id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER web_changes_topic_delete AFTER DELETE ON topics BEGIN
+    INSERT INTO web_calendar_changes (guild_id, changes) VALUES (old.guild_id, 1)
+    ON CONFLICT (guild_id) DO UPDATE SET changes = changes + 1;
+END;
