@@ -15,12 +15,13 @@ from collections.abc import Hashable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from icalendar import Event
 
 from bot.clock import from_db, to_db
-from bot.db import Database
+from bot.db import Database, Row
 from bot.plans.model import END_OF_DAY_MINUTE, Due
 from bot.plans.schedule import item_due, parse_anchor
 from bot.sessions import ics
@@ -28,6 +29,8 @@ from bot.sessions.model import SESSION_SELECT, Session, session_from_row
 
 HISTORY = timedelta(days=30)
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+V = TypeVar("V")
+SessionVersion = tuple[Session, ics.Version]
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,13 @@ def make_feed(body: bytes, stamps: Iterable[datetime]) -> Feed:
     return Feed(body, '"' + hashlib.sha256(body).hexdigest()[:40] + '"', newest)
 
 
-class CarriedCache(MutableMapping[Hashable, bytes]):
-    """Serialized events of the last build; what this build uses is carried into the next one,
-    the rest is forgotten, so the cache never outgrows the feed."""
+class CarriedCache(MutableMapping[Hashable, V]):
+    """What the last build made (serialized events, sessions read from rows); what this build uses
+    is carried into the next one, the rest is forgotten, so the cache never outgrows the feed."""
 
-    def __init__(self, previous: dict[Hashable, bytes]) -> None:
+    def __init__(self, previous: dict[Hashable, V]) -> None:
         self.previous = previous
-        self.current: dict[Hashable, bytes] = {}
+        self.current: dict[Hashable, V] = {}
 
     def __contains__(self, key: object) -> bool:
         if key in self.current:
@@ -62,12 +65,12 @@ class CarriedCache(MutableMapping[Hashable, bytes]):
             return True
         return False
 
-    def __getitem__(self, key: Hashable) -> bytes:
+    def __getitem__(self, key: Hashable) -> V:
         if key in self:
             return self.current[key]
         raise KeyError(key)
 
-    def __setitem__(self, key: Hashable, value: bytes) -> None:
+    def __setitem__(self, key: Hashable, value: V) -> None:
         self.current[key] = value
 
     def __delitem__(self, key: Hashable) -> None:
@@ -95,6 +98,7 @@ class GuildFeeds:
     def __init__(self) -> None:
         self._cache: dict[int, _Cached] = {}
         self._events: dict[int, dict[Hashable, bytes]] = {}
+        self._rows: dict[int, dict[Hashable, SessionVersion]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
     def _fresh(self, guild_id: int, key: tuple[object, ...], now: datetime) -> Feed | None:
@@ -110,9 +114,11 @@ class GuildFeeds:
             if (found := self._fresh(guild_id, key, now)) is not None:
                 return found
             events = CarriedCache(self._events.get(guild_id, {}))
+            rows = CarriedCache(self._rows.get(guild_id, {}))
             feed, valid_until = await _build_guild_feed(db, guild_id, now, name=name, page_url=page_url,
-                                                        events=events)
+                                                        events=events, rows=rows)
             self._events[guild_id] = events.current
+            self._rows[guild_id] = rows.current
             self._cache[guild_id] = _Cached(key, feed, valid_until)
         return feed
 
@@ -120,6 +126,7 @@ class GuildFeeds:
         """Drop every cached feed and event (the benchmark measures builds from nothing)."""
         self._cache.clear()
         self._events.clear()
+        self._rows.clear()
 
 
 async def enabled_with_changes(db: Database, slug: str) -> tuple[int, int] | None:
@@ -136,8 +143,7 @@ _WINDOW = ("s.guild_id = ? AND (s.ends_at > ? OR s.series_id IN "
 
 
 async def _versions(db: Database, sessions: list[Session]) -> dict[tuple[str, int], ics.Version]:
-    if not sessions:
-        return {}
+    """Each session's version and each series' (a member's calendar: a few sessions)."""
     versions: dict[tuple[str, int], ics.Version] = {}
     ids = [s.id for s in sessions]
     for start in range(0, len(ids), 500):
@@ -149,11 +155,17 @@ async def _versions(db: Database, sessions: list[Session]) -> dict[tuple[str, in
         for row in rows:
             versions[("session", row["id"])] = ics.Version(row["sequence"] or 0,
                                                            from_db(row["changed_at"] or row["created_at"]))
+    return versions | await _series_versions(db, sessions)
+
+
+async def _series_versions(db: Database, sessions: list[Session]) -> dict[tuple[str, int], ics.Version]:
     series_ids = sorted({s.series_id for s in sessions if s.series_id is not None})
-    if series_ids:
-        marks = ", ".join("?" for _ in series_ids)
+    versions: dict[tuple[str, int], ics.Version] = {}
+    for start in range(0, len(series_ids), 500):
+        chunk = series_ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
         rows = await db.fetchall(f"SELECT id, sequence, changed_at FROM web_calendar_versions WHERE kind = 'series' "
-                                 f"AND id IN ({marks})", series_ids)
+                                 f"AND id IN ({marks})", chunk)
         for row in rows:
             versions[("series", row["id"])] = ics.Version(row["sequence"], from_db(row["changed_at"]))
     return versions
@@ -176,13 +188,29 @@ async def _series_facts(db: Database, sessions: list[Session]) -> tuple[ics.Seri
     return anchors, frozenset(cancelled)
 
 
+_FEED_SELECT = (f"{SESSION_SELECT} LEFT JOIN web_calendar_versions v ON v.kind = 'session' AND v.id = s.id "
+                f"WHERE {_WINDOW} ORDER BY s.starts_at, s.id").replace(
+    "SELECT s.*,", "SELECT s.*, v.sequence AS v_sequence, v.changed_at AS v_changed_at,", 1)
+
+
+def _session_version(row: Row) -> SessionVersion:
+    return session_from_row(row), ics.Version(row["v_sequence"] or 0,
+                                               from_db(row["v_changed_at"] or row["created_at"]))
+
+
 async def _build_guild_feed(db: Database, guild_id: int, now: datetime, *, name: str, page_url: str,
-                            events: CarriedCache) -> tuple[Feed, datetime]:
+                            events: CarriedCache[bytes],
+                            rows: CarriedCache[SessionVersion]) -> tuple[Feed, datetime]:
     since = to_db(now - HISTORY)
-    rows = await db.fetchall(f"{SESSION_SELECT} WHERE {_WINDOW} ORDER BY s.starts_at, s.id",
-                             (guild_id, since, guild_id, since))
-    sessions = [session_from_row(row) for row in rows]
-    versions = await _versions(db, sessions)
+    found = []
+    for row in await db.fetchall(_FEED_SELECT, (guild_id, since, guild_id, since)):
+        key = tuple(row)  # the whole row: any change to it makes a new Session
+        if key not in rows:
+            rows[key] = _session_version(row)
+        found.append(rows[key])
+    sessions = [session for session, _ in found]
+    versions = {("session", session.id): version for session, version in found}
+    versions |= await _series_versions(db, sessions)
     anchors, cancelled = await _series_facts(db, sessions)
     topic_rows = await db.fetchall("SELECT id, name FROM topics WHERE guild_id = ?", (guild_id,))
     options = ics.FeedOptions(versions, cancelled_series=cancelled, event_cache=events)
