@@ -68,9 +68,7 @@ class WebServer:
                       error.strerror or error)
             return
         self._runner = runner
-        server = site._server  # aiohttp keeps the asyncio server here; its socket tells the bound port
-        sockets = getattr(server, "sockets", None) or ()
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.web_port
+        self.port = runner.addresses[0][1]  # the bound port, also when a test asked for any (0)
         log.info("web companion on http://%s:%s (public address %s)", self.settings.web_host, self.port,
                  self.base_url())
 
