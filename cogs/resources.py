@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -252,10 +253,14 @@ class Resources(commands.GroupCog, group_name="resource"):
         try:
             summary = await linkcheck.run_due_checks(self.bot.db, self.bot.clock, self.bot.http_session,
                                                      allow_private=self.bot.settings.allow_private_urls)
-            log.info("link check: %s", summary)
-            return summary
-        finally:
+        except asyncio.CancelledError:
+            raise  # stopping: touch nothing; the next start derives the job from the database again
+        except Exception:
             await self.schedule_linkcheck()
+            raise
+        log.info("link check: %s", summary)
+        await self.schedule_linkcheck()
+        return summary
 
     # Lists ---------------------------------------------------------------------------------
     async def render_page(self, interaction: discord.Interaction, state: str, page: int) -> paging.Page:

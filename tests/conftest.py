@@ -67,13 +67,16 @@ class BotRunner:
         self.db_path = tmp_path / "cohort.db"
         self._running: list[tuple[CohortBot, asyncio.Task[None], Any]] = []
 
-    async def start(self, *, clock: Clock | None = None, **overrides: Any) -> CohortBot:
+    async def start(self, *, clock: Clock | None = None, guild_ready_timeout: float = 0.05,
+                    wait_until_ready: bool = True, **overrides: Any) -> CohortBot:
+        """Start a bot; by default wait until on_ready (discord.py's 2 s guild_ready_timeout is cut short)."""
         settings = settings_for(self.standin, self.db_path, **overrides)
-        # discord.py waits guild_ready_timeout (2 s) after the last GUILD_CREATE before on_ready.
-        context = open_bot(settings, clock=clock, guild_ready_timeout=0.05)
+        context = open_bot(settings, clock=clock, guild_ready_timeout=guild_ready_timeout)
         bot = await context.__aenter__()
         task = asyncio.create_task(bot.start(settings.token), name="bot")
         self._running.append((bot, task, context))
+        if not wait_until_ready:
+            return bot
         waiter = asyncio.create_task(bot.guilds_seeded.wait())
         done, _ = await asyncio.wait({task, waiter}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
         if waiter not in done:
