@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +20,8 @@ from bot.db import Database, migrate
 from bot.runner import open_bot
 
 pytest_plugins = ["tests.standin.fixtures", "tests.feedserver.fixtures"]
+
+REPO = Path(__file__).resolve().parents[1]
 
 READY_TIMEOUT = 10
 
@@ -133,3 +137,25 @@ async def bot(bot_runner: BotRunner) -> CohortBot:
 
 
 StartBot = Callable[..., Awaitable[CohortBot]]
+
+
+@pytest.fixture
+async def spawn(standin: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """Start ``python -m bot`` against the stand-in (log in ``bot-N.log``); anything still running is killed at
+    the end."""
+    processes: list[asyncio.subprocess.Process] = []
+
+    async def start(**extra_env: str) -> asyncio.subprocess.Process:
+        env = {**os.environ, **standin.env, "DATABASE_PATH": str(tmp_path / "cohort.db"), "FEED_ALLOW_PRIVATE": "1",
+               "LOG_LEVEL": "INFO", **extra_env}
+        log = (tmp_path / f"bot-{len(processes)}.log").open("wb")
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=REPO, env=env,
+                                                       stdout=log, stderr=log)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
