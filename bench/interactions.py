@@ -1,6 +1,6 @@
 """Benchmark: what one interaction costs the bot, with the plain setup and the chosen one, side by side.
 
-    .venv/bin/python bench/interactions.py [--resources 10000] [--commands 1000] [--rounds 2]
+    .venv/bin/python bench/interactions.py [--resources 100000] [--commands 1000] [--rounds 2]
                                            [--setups plain,chosen] [--profile out.txt]
 
 Three processes, as in production: the stand-in (Discord and its members) in one, the real bot in
@@ -319,7 +319,7 @@ async def main(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--resources", type=int, default=100_000)
     parser.add_argument("--commands", type=int, default=1000, help="the cpu load (a multiple of 100)")
     parser.add_argument("--workers", type=int, default=10, help="members sending the cpu load at a time")
     parser.add_argument("--burst", type=int, default=50)

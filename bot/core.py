@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import pkgutil
 from collections.abc import Callable
@@ -162,8 +163,8 @@ class CohortBot(commands.Bot):
                     self._guilds_listed.set()
                 return
             guild_id = int(raw)
-            if event == "GUILD_DELETE" and not seeding.is_seeded(guild_id):
-                parse(data)  # left (or an outage) before it was seeded: nothing to seed it for
+            if event == "GUILD_DELETE" and not seeding.is_seeded(guild_id) and not seeding.holds(guild_id):
+                parse(data)  # an outage or a leave before anything else came: nothing to seed it for
                 return
             seeding.after_seeding(guild_id, parse, data)
 
@@ -188,6 +189,8 @@ class CohortBot(commands.Bot):
             self.scheduler.pause()
             await self.jobs.drain(JOB_SHUTDOWN_SECONDS)
             self.scheduler.shutdown(wait=False)
+        with contextlib.suppress(TimeoutError):  # a seeding in progress finishes before the database closes
+            await asyncio.wait_for(self.seeding.settled(), JOB_SHUTDOWN_SECONDS)
         try:
             await self.participation.flush()
         except Exception:

@@ -81,6 +81,10 @@ class GuildSeeding:
     def is_seeded(self, guild_id: int) -> bool:
         return guild_id in self._seeded
 
+    def holds(self, guild_id: int) -> bool:
+        """Whether work for the guild is waiting for its seeding."""
+        return guild_id in self._held
+
     def forget_all(self) -> None:
         """A seeder was added: check every guild against the database again when next seen."""
         self._seeded.clear()
