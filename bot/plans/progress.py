@@ -7,13 +7,13 @@ Leaving keeps a member's progress and check-ins (they come back to them if they 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import Clock, from_db, to_db
 from bot.db import Database
 from bot.errors import InvalidInput
 from bot.plans import checkins
-from bot.plans.model import Board, BoardWeek, CardItem, CardWeek, PlanStatus
+from bot.plans.model import Board, BoardWeek, CardItem, CardWeek, DueSoon, PlanStatus
 from bot.plans.store import Item, Plan, current_week, units
 
 
@@ -200,3 +200,29 @@ async def profile_summary(db: Database, guild_id: int, user_id: int, *, now: dat
         found.append(PlanSummary(plan.title, row["done"], row["total"],
                                  await checkins.streak(db, plan, user_id, now=now)))
     return found
+
+
+async def only_plan(db: Database, guild_id: int, user_id: int) -> Plan:
+    """The one plan a member is in, when a command leaves ``plan:`` out."""
+    from bot.plans.store import get_plan_by_id
+
+    joined = [plan for plan_id in await joined_plan_ids(db, guild_id, user_id)
+              if (plan := await get_plan_by_id(db, plan_id)) is not None]
+    if not joined:
+        raise InvalidInput("You are not in any plan yet: `/plan list` shows them and `/plan join` takes part.")
+    if len(joined) > 1:
+        raise InvalidInput("You are in several plans; name one with `plan:`.")
+    return joined[0]
+
+
+async def due_soon(db: Database, plan: Plan, user_id: int, *, now: datetime,
+                   within: timedelta = timedelta(days=7), limit: int = 5) -> tuple[DueSoon, ...]:
+    """The member's undone items falling due within a week, soonest first, in the plan's wall time."""
+    from bot.plans.store import due_at, items, zone_of
+
+    done = await done_items(db, plan.id, user_id)
+    upcoming = sorted(((due, item) for item in await items(db, plan.id)
+                       if (due := due_at(plan, item)) is not None and now <= due <= now + within
+                       and item.id not in done), key=lambda pair: pair[0])
+    zone = zone_of(plan)
+    return tuple(DueSoon(item.title, due.astimezone(zone).strftime("%a %H:%M")) for due, item in upcoming[:limit])
