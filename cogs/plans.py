@@ -15,6 +15,7 @@ from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput, NotAllowed
 from bot.plans import checkins, files, pictures, posts, progress, settings, store
+from bot.plans.files_fields import MAX_FILE_BYTES
 from bot.plans.jobs import JOB_PREFIX, PlanJobs, Where
 from bot.plans.model import PlanStatus, ProgressCard
 from bot.plans.store import Item, Plan
@@ -37,7 +38,6 @@ from cogs._plans_views import (
 )
 
 log = logging.getLogger("bot.plans")
-MAX_FILE_BYTES = 1024 * 1024
 DUE_SOON = timedelta(days=7)
 
 

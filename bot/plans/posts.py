@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock, to_db
 from bot.db import Database, Row
@@ -111,14 +111,18 @@ async def claim(db: Database, clock: Clock, plan: Plan, key: str, *, unit_id: in
 
 async def claim_dms(db: Database, clock: Clock, plan: Plan, unit_id: int, unit_number: int, due: Due,
                     user_ids: Sequence[int]) -> dict[int, int]:
-    """Claim one deadline DM per member in one transaction; returns ``{user_id: post id}`` of those won."""
+    """Claim one deadline DM per member, in one statement per 500; returns ``{user_id: post id}`` of those won."""
     won: dict[int, int] = {}
-    async with db.transaction():
-        for user_id in user_ids:
-            post_id = await claim(db, clock, plan, dm_key(unit_number, due, user_id), unit_id=unit_id,
-                                  user_id=user_id)
-            if post_id is not None:
-                won[user_id] = post_id
+    now = to_db(clock.now())
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start:start + 500]
+        values = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in chunk)
+        params = [value for user_id in chunk
+                  for value in (plan.guild_id, plan.id, unit_id, dm_key(unit_number, due, user_id), user_id, now)]
+        rows = await db.execute_returning(
+            "INSERT INTO plans_posts (guild_id, plan_id, unit_id, key, user_id, claimed_at) VALUES " + values
+            + " ON CONFLICT (plan_id, key) DO NOTHING RETURNING id, user_id", params)
+        won.update({row["user_id"]: row["id"] for row in rows})
     return won
 
 
