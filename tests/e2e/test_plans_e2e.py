@@ -1,0 +1,210 @@
+"""Study plans end to end: the real bot against the Discord stand-in, with a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot.clock import FakeClock
+from bot.core import CohortBot
+from bot.plans import posts, progress, store
+from tests.conftest import BotRunner
+from tests.standin import SentMessage, StandIn
+
+SLUG = "ml-systems-design"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2027, 1, 1, 12, tzinfo=UTC))
+
+
+async def start(bot_runner: BotRunner, clock: FakeClock) -> CohortBot:
+    started = await bot_runner.start(clock=clock)
+    await asyncio.wait_for(cog(started).jobs_ready.wait(), 5)
+    return started
+
+
+@pytest.fixture
+async def bot(bot_runner: BotRunner, clock: FakeClock, standin: StandIn) -> CohortBot:
+    return await start(bot_runner, clock)
+
+
+def cog(bot: CohortBot) -> Any:
+    found: Any = bot.get_cog("Plans")
+    assert found is not None
+    return found
+
+
+async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+    for _ in range(int(timeout / 0.05)):
+        result = condition()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def import_and_start(standin: StandIn, bot: CohortBot) -> store.Plan:
+    reply = await standin.slash("plan import", user=standin.admin, example=SLUG,
+                                options={"channel": standin.announcements})
+    assert reply.ephemeral and "Imported" in reply.text, reply.text
+    started = await standin.slash("plan start", user=standin.admin, plan=SLUG, date="2027-01-04 09:00",
+                                  timezone="Europe/Berlin")
+    assert started.ephemeral and "starts" in started.text, started.text
+    return await store.get_plan(bot.db, standin.guild_id, SLUG)
+
+
+async def run_jobs_at(bot: CohortBot, clock: FakeClock, plan: store.Plan, moment: datetime) -> None:
+    """Move the clock and let the scheduler fire the plan's job: re-armed for the new now, it runs at
+    once if something is due, then arms itself for the next post (real seconds or days away)."""
+    clock.set(moment)
+    await cog(bot).jobs.sync(plan.id)
+
+    def settled() -> bool:
+        job = bot.scheduler.get_job(f"plan:{plan.id}")
+        return job is None or job.next_run_time > datetime.now(UTC) + timedelta(seconds=1)
+
+    await wait_for(settled)
+    await asyncio.sleep(0.1)
+
+
+def cards(standin: StandIn) -> list[SentMessage]:
+    return [m for m in standin.messages_in(standin.announcements)
+            if any(c.startswith("plan:done:") for c in m.component_ids)]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "PNG"
+    extrema = image.convert("L").getextrema()
+    assert extrema[0] != extrema[1], "the picture is blank"
+    return image.size
+
+
+async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: CohortBot, bot_runner: BotRunner,
+                                                       clock: FakeClock) -> None:
+    plan = await import_and_start(standin, bot)
+    for member in (standin.alice, standin.bob):
+        joined = await standin.slash("plan join", user=member, plan=SLUG)
+        assert "You joined" in joined.text
+    await standin.slash("plan remind", user=standin.bob, dm=True)
+    week1 = store.week_start(plan, 1)
+    assert week1 == datetime(2027, 1, 4, 8, tzinfo=UTC)
+
+    # The week's card goes out once, at the week's start, with its thread.
+    await run_jobs_at(bot, clock, plan, week1 - timedelta(minutes=1))
+    assert cards(standin) == []
+    await run_jobs_at(bot, clock, plan, week1 + timedelta(seconds=5))
+    [card] = await wait_for(lambda: cards(standin))
+    units = await store.units(bot.db, plan.id)
+    assert f"plan:done:{units[0].id}" in card.component_ids
+    assert card.embeds[0]["title"].startswith("Week 1 · ")
+    channel_id, thread_id = await posts.week_thread(bot.db, plan.id, 1)
+    assert channel_id == standin.announcements.id
+    await run_jobs_at(bot, clock, plan, week1 + timedelta(minutes=5))
+    assert len(cards(standin)) == 1
+
+    # Mark done from the card's select after a restart.
+    bot = await bot_runner.restart(bot, clock=clock)
+    await asyncio.wait_for(cog(bot).jobs_ready.wait(), 5)
+    items = await store.items(bot.db, plan.id, unit_id=units[0].id)
+    first = items[0]
+    marked = await standin.click(card, f"plan:done:{units[0].id}", user=standin.alice, values=[str(first.id)])
+    assert marked.ephemeral and "Marked done" in marked.text
+    assert first.id in await progress.done_items(bot.db, plan.id, standin.alice.id)
+
+    # Someone who has not joined gets a Join button, and nothing is recorded.
+    refused = await standin.click(card, f"plan:done:{units[0].id}", user=standin.carol, values=[str(first.id)])
+    assert refused.ephemeral and "have not joined" in refused.text
+    assert await progress.done_items(bot.db, plan.id, standin.carol.id) == {}
+    joined = await standin.click(refused, f"plan:join:{plan.id}", user=standin.carol)
+    assert "You joined" in joined.text
+
+    # A deadline reminder goes out once, 24 h before, to those who have not done it.
+    due_items = [item for item in items if item.due is not None]
+    assert due_items, "the example's first week has a deadline"
+    due = min(store.due_at(plan, item) for item in due_items)  # type: ignore[type-var]
+    same_due = [item for item in due_items if store.due_at(plan, item) == due]
+    for item in same_due:
+        await standin.slash("plan done", user=standin.carol, item=str(item.id))
+    target = thread_id or standin.announcements.id
+    before = len(standin.messages_in(target))
+    await run_jobs_at(bot, clock, plan, due - timedelta(hours=24) + timedelta(seconds=1))
+    reminders = await wait_for(lambda: [m for m in standin.messages_in(target)[before:] if "⏰" in m.text])
+    assert len(reminders) == 1 and f"<@{standin.alice.id}>" in reminders[0].text
+    assert f"<@{standin.carol.id}>" not in reminders[0].text and f"<@{standin.bob.id}>" not in reminders[0].text
+    [request] = [r for r in standin.requests_to("POST", "/channels/*/messages")
+                 if r.response and r.response.get("id") == str(reminders[0].id)]
+    assert [int(u) for u in request.json["allowed_mentions"]["users"]] == [standin.alice.id]
+    assert any("⏰" in dm.text for dm in standin.dms_to(standin.bob))
+    await run_jobs_at(bot, clock, plan, due - timedelta(hours=23))
+    assert len([m for m in standin.messages_in(target)[before:] if "⏰" in m.text]) == 1
+
+    # The check-in call on the week's last day; the modal works.
+    await run_jobs_at(bot, clock, plan, week1 + timedelta(days=6, seconds=5))
+    call = await wait_for(lambda: next((m for m in standin.messages_in(target)
+                                        if f"plan:checkin:{units[0].id}" in m.component_ids), None))
+    opened = await standin.click(call, f"plan:checkin:{units[0].id}", user=standin.alice)
+    assert opened.modal is not None and len(opened.modal.field_ids) <= 3
+    saved = await standin.submit_modal(opened.modal.custom_id, {"did": "Read the overview", "next": "Week 2",
+                                                                "blockers": ""}, user=standin.alice)
+    assert "Checked in for week 1" in saved.text
+    posted = await wait_for(lambda: [m for m in standin.messages_in(target) if "Read the overview" in m.text])
+    assert len(posted) == 1
+
+    # The board PNG decodes, with a text summary.
+    board = await standin.slash("plan board", user=standin.alice, plan=SLUG)
+    [picture] = board.attachments
+    width, height = png_size(picture.data)
+    assert width >= 300 and height >= 100 and board.text.strip()
+
+    # /privacy export holds the progress and the check-in.
+    export = await standin.slash("privacy export", user=standin.alice)
+    data = json.loads(export.attachments[0].data)["data"]
+    assert data["plans_progress.user_id"][0]["item_id"] == first.id
+    assert data["plans_checkins.user_id"][0]["did"] == "Read the overview"
+    assert "plans_enrolments.user_id" in data
+    standin.assert_clean()
+
+
+async def test_organiser_commands_are_checked_at_run_time(standin: StandIn, bot: CohortBot) -> None:
+    refused = await standin.slash("plan import", user=standin.alice, example=SLUG)
+    assert refused.ephemeral and "organisers" in refused.text.lower()
+    assert await store.list_plans(bot.db, standin.guild_id) == []
+    choices = await standin.autocomplete("plan import", focused="example", user=standin.admin, example="ml")
+    assert SLUG in [c["value"] for c in choices]
+
+
+async def test_a_start_in_the_past_is_refused_and_bad_names_are_explained(standin: StandIn, bot: CohortBot) -> None:
+    await standin.slash("plan import", user=standin.admin, example=SLUG, options={"channel": standin.general})
+    past = await standin.slash("plan start", user=standin.admin, plan=SLUG, date="2026-06-01")
+    assert "in the past" in past.text and "backfill" in past.text
+    unknown = await standin.slash("plan show", user=standin.alice, plan="nope")
+    assert "no plan `nope`" in unknown.text
+    week = await standin.slash("plan show", user=standin.alice, plan=SLUG, week=40)
+    assert "no week 40" in week.text
+    item = await standin.slash("plan done", user=standin.alice, item="Feature engineering")
+    assert "don't know that item" in item.text
+
+
+async def test_items_autocomplete_from_current_and_past_weeks(standin: StandIn, bot: CohortBot,
+                                                              clock: FakeClock) -> None:
+    plan = await import_and_start(standin, bot)
+    await standin.slash("plan join", user=standin.alice, plan=SLUG)
+    clock.set(store.week_start(plan, 2) + timedelta(hours=1))  # type: ignore[operator]
+    choices = await standin.autocomplete("plan done", focused="item", user=standin.alice, item="")
+    names = [c["name"] for c in choices]
+    assert names and all(name.startswith(("W1 · ", "W2 · ")) for name in names)
+    assert any(name.startswith("W2 · ") for name in names) and not any(n.startswith("W3") for n in names)
+    export = await standin.slash("plan export", user=standin.admin, plan=SLUG)
+    [file] = export.attachments
+    assert file.filename == f"{SLUG}.md" and file.data.decode().startswith("# ")
