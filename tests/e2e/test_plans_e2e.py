@@ -109,7 +109,9 @@ async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: Coh
     assert f"plan:done:{units[0].id}" in card.component_ids
     assert card.embeds[0]["title"].startswith("Week 1 · ")
     channel_id, thread_id = await posts.week_thread(bot.db, plan.id, 1)
-    assert channel_id == standin.announcements.id
+    assert channel_id == standin.announcements.id and thread_id is not None
+    [thread] = standin.threads(standin.announcements)
+    assert thread.id == thread_id and thread.name == f"Week 1 · {units[0].title}"[:100]
     await run_jobs_at(bot, clock, plan, week1 + timedelta(minutes=5))
     assert len(cards(standin)) == 1
 
@@ -136,7 +138,7 @@ async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: Coh
     same_due = [item for item in due_items if store.due_at(plan, item) == due]
     for item in same_due:
         await standin.slash("plan done", user=standin.carol, item=str(item.id))
-    target = thread_id or standin.announcements.id
+    target = thread_id
     before = len(standin.messages_in(target))
     await run_jobs_at(bot, clock, plan, due - timedelta(hours=24) + timedelta(seconds=1))
     reminders = await wait_for(lambda: [m for m in standin.messages_in(target)[before:] if "⏰" in m.text])
