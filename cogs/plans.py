@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from datetime import timedelta
+import os
 
 import discord
 from discord import app_commands
@@ -38,7 +38,9 @@ from cogs._plans_views import (
 )
 
 log = logging.getLogger("bot.plans")
-DUE_SOON = timedelta(days=7)
+# Test-only, shared with sessions: seconds between claiming a post and sending it, so the crash test
+# can SIGKILL the process exactly there. Never set in production.
+PAUSE_AFTER_CLAIM_ENV = "COHORT_TEST_PAUSE_AFTER_CLAIM"
 
 
 @app_commands.guild_only()
@@ -48,7 +50,8 @@ class Plans(commands.GroupCog, group_name="plan"):
     def __init__(self, bot: CohortBot) -> None:
         self.bot = bot
         self.messenger = PlanMessenger(bot)
-        self.jobs = PlanJobs(bot.db, bot.clock, bot.scheduler, self.messenger, before_run=self._wait_for_guild)
+        self.jobs = PlanJobs(bot.db, bot.clock, bot.scheduler, self.messenger, before_run=self._wait_for_guild,
+                             pause_after_claim=float(os.environ.get(PAUSE_AFTER_CLAIM_ENV) or 0))
         self.jobs_ready = asyncio.Event()
         super().__init__()
 

@@ -18,6 +18,7 @@ What a run posts:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -79,13 +80,17 @@ class PlanJobs:
 
     def __init__(self, db: Database, clock: Clock, scheduler: BaseScheduler, notifier: Notifier, *,
                  scheduler_now: Callable[[], datetime] = _real_now,
-                 before_run: Callable[[int], Awaitable[None]] | None = None) -> None:
+                 before_run: Callable[[int], Awaitable[None]] | None = None,
+                 pause_after_claim: float = 0.0) -> None:
         self.db = db
         self.clock = clock
         self.scheduler = scheduler
         self.notifier = notifier
         self._scheduler_now = scheduler_now
         self._before_run = before_run  # waits until the plan's guild is seeded
+        # Test hook (COHORT_TEST_PAUSE_AFTER_CLAIM, as for sessions): wait between claim and send so that
+        # a test can kill the process exactly there. Zero in production.
+        self._pause_after_claim = pause_after_claim
         self._armed: set[int] = set()
 
     # Deriving jobs --------------------------------------------------------------------------
@@ -171,6 +176,10 @@ class PlanJobs:
 
     async def _send(self, plan: Plan, post_id: int, key: str, send: Callable[[], Awaitable[Posted]]) -> list[str]:
         """Send a claimed post and record the outcome (failures are logged, never retried)."""
+        # Claimed. If the process dies from here until finish() below, the post stays claimed without
+        # sent_at: it is never sent again (marked "lost" at the next start). At most once.
+        if self._pause_after_claim:
+            await asyncio.sleep(self._pause_after_claim)
         try:
             posted = await send()
         except DeliveryFailed as error:
