@@ -104,11 +104,27 @@ class PlanMessenger:
             return False
         return True
 
-    async def post_checkin(self, plan: Plan, where: Where, embed: discord.Embed) -> int | None:
-        """A member's check-in card in the week's thread; its message id, or None if Discord refused."""
+    async def post_checkin(self, plan: Plan, where: Where, embed: discord.Embed, *,
+                           replace: int | None = None) -> int | None:
+        """A member's check-in card in the week's thread (editing their earlier one this week, if any);
+        its message id, or None if Discord refused."""
         try:
-            message = await self._channel(plan, where.target).send(embed=embed, allowed_mentions=NO_PINGS)
+            channel = self._channel(plan, where.target)
+            if replace is not None:
+                try:
+                    await channel.get_partial_message(replace).edit(embed=embed, allowed_mentions=NO_PINGS)
+                    return replace
+                except discord.NotFound:
+                    pass  # deleted since: post it anew
+            message = await channel.send(embed=embed, allowed_mentions=NO_PINGS)
         except (discord.HTTPException, DeliveryFailed) as error:
             log.warning("plan %s: could not post a check-in: %s", plan.id, error)
             return None
         return message.id
+
+    async def remove_checkin(self, plan: Plan, where: Where, message_id: int) -> None:
+        """Take a public check-in card down (the member made this week's check-in private)."""
+        try:
+            await self._channel(plan, where.target).get_partial_message(message_id).delete()
+        except (discord.HTTPException, DeliveryFailed) as error:
+            log.info("plan %s: could not delete check-in card %s: %s", plan.id, message_id, error)

@@ -269,10 +269,14 @@ class Plans(commands.GroupCog, group_name="plan"):
             self.bot.participation.record(plan.guild_id, member.id, checkins=1)
         await interaction.response.defer(ephemeral=True, thinking=True)
         where = "Stored privately: only you see it (and `/privacy export`)."
-        if not private:
-            channel_id, thread_id = await posts.week_thread(self.bot.db, plan.id, unit.number)
-            message_id = await self.messenger.post_checkin(plan, Where(channel_id or plan.channel_id, thread_id),
-                                                           checkin_embed(member, saved))
+        channel_id, thread_id = await posts.week_thread(self.bot.db, plan.id, unit.number)
+        thread = Where(channel_id or plan.channel_id, thread_id)
+        if private and saved.message_id is not None:
+            await self.messenger.remove_checkin(plan, thread, saved.message_id)
+            await checkins.set_message(self.bot.db, saved.id, None)
+        elif not private:
+            message_id = await self.messenger.post_checkin(plan, thread, checkin_embed(member, saved),
+                                                           replace=saved.message_id)
             await checkins.set_message(self.bot.db, saved.id, message_id)
             where = "Posted in the week's thread." if message_id else "Saved; I could not post it in the thread."
         streak = await checkins.streak(self.bot.db, plan, member.id, now=self.bot.clock.now())

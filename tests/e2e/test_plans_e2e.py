@@ -162,6 +162,21 @@ async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: Coh
     assert "Checked in for week 1" in saved.text
     posted = await wait_for(lambda: [m for m in standin.messages_in(target) if "Read the overview" in m.text])
     assert len(posted) == 1
+    again = await standin.slash("plan checkin", user=standin.alice, plan=SLUG)
+    assert again.modal is not None
+    replaced = await standin.submit_modal(again.modal.custom_id, {"did": "Read the overview twice", "next": "",
+                                                                  "blockers": ""}, user=standin.alice)
+    assert "replacing your earlier one" in replaced.text
+    [card_now] = [m for m in standin.messages_in(target) if "Check-in" in m.text]
+    assert card_now.id == posted[0].id and "twice" in card_now.text
+
+    # Items done and check-ins count as participation, and /profile shows the plan with the streak.
+    await bot.participation.flush()
+    counts = await bot.db.fetchone("SELECT SUM(plan_items_done), SUM(checkins) FROM participation_daily "
+                                   "WHERE user_id = ?", (standin.alice.id,))
+    assert counts is not None and tuple(counts) == (1, 1)
+    profile = await standin.slash("profile", user=standin.alice)
+    assert "Study plans" in profile.text and "check-in streak 1" in profile.text
 
     # The board PNG decodes, with a text summary.
     board = await standin.slash("plan board", user=standin.alice, plan=SLUG)
@@ -173,7 +188,7 @@ async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: Coh
     export = await standin.slash("privacy export", user=standin.alice)
     data = json.loads(export.attachments[0].data)["data"]
     assert data["plans_progress.user_id"][0]["item_id"] == first.id
-    assert data["plans_checkins.user_id"][0]["did"] == "Read the overview"
+    assert data["plans_checkins.user_id"][0]["did"] == "Read the overview twice"
     assert "plans_enrolments.user_id" in data
     standin.assert_clean()
 
