@@ -110,8 +110,8 @@ WITH required AS (
     SELECT i.unit_id, p.user_id, COUNT(*) AS done
     FROM plans_progress AS p
     JOIN plans_items AS i ON i.id = p.item_id AND i.required = 1
-    JOIN plans_enrolments AS e ON e.plan_id = p.plan_id AND e.user_id = p.user_id AND e.left_at IS NULL
-    WHERE p.plan_id = :plan
+    WHERE p.plan_id = :plan   -- the cohort is looked up once (an IN list), not once per progress row
+      AND p.user_id IN (SELECT user_id FROM plans_enrolments WHERE plan_id = :plan AND left_at IS NULL)
     GROUP BY i.unit_id, p.user_id
 )
 SELECT u.number, u.title, IFNULL(r.total, 0) AS total,
