@@ -67,10 +67,10 @@ class Plans(commands.GroupCog, group_name="plan"):
                 job.remove()
 
     async def _wait_for_guild(self, guild_id: int) -> None:
-        """Nothing is posted for a guild before it is seeded."""
-        waiter = getattr(self.bot, "wait_until_guild_seeded", None)
-        if waiter is not None:
-            await waiter(guild_id)
+        """Nothing is posted for a guild before it is seeded. With per-guild seeding (``bot.seeding``,
+        issue 9) ``ensure_guild`` waits for that guild; without it, for every guild at start."""
+        if getattr(self.bot, "seeding", None) is not None:
+            await self.bot.ensure_guild(guild_id)
         else:
             await self.bot.guilds_seeded.wait()
 
