@@ -16,7 +16,7 @@ from bot.clock import FakeClock
 from bot.core import CohortBot
 from bot.plans import posts, progress, store
 from tests.conftest import BotRunner
-from tests.standin import SentMessage, StandIn
+from tests.standin import SentMessage, StandIn, Upload
 
 SLUG = "ml-systems-design"
 
@@ -225,3 +225,32 @@ async def test_items_autocomplete_from_current_and_past_weeks(standin: StandIn, 
     export = await standin.slash("plan export", user=standin.admin, plan=SLUG)
     [file] = export.attachments
     assert file.filename == f"{SLUG}.md" and file.data.decode().startswith("# ")
+
+
+async def test_a_bad_plan_file_is_refused_by_line_and_nothing_is_written(standin: StandIn, bot: CohortBot) -> None:
+    bad = b"# A plan\n\n## Week 1: Start\n- [lecture] Something\n- [reading] Fine (due: someday)\n"
+    reply = await standin.slash("plan import", user=standin.admin, file=Upload("plan.md", bad))
+    assert reply.ephemeral and "not imported" in reply.text and "line 4" in reply.text and "line 5" in reply.text
+    not_utf8 = await standin.slash("plan import", user=standin.admin, file=Upload("plan.md", b"# A\xff plan\n"))
+    assert "UTF-8" in not_utf8.text
+    both = await standin.slash("plan import", user=standin.admin, example=SLUG, file=Upload("plan.md", b"# A"))
+    assert "either" in both.text
+    assert await store.list_plans(bot.db, standin.guild_id) == []
+
+
+async def test_progress_is_private_unless_shared_except_to_organisers(standin: StandIn, bot: CohortBot) -> None:
+    await import_and_start(standin, bot)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("plan join", user=member, plan=SLUG)
+    own = await standin.slash("plan progress", user=standin.alice)
+    [card] = own.attachments
+    png_size(card.data)
+    assert own.ephemeral and "0/" in own.text
+    refused = await standin.slash("plan progress", user=standin.bob, options={"member": standin.alice})
+    assert "keeps their plan progress private" in refused.text and not refused.attachments
+    organiser = await standin.slash("plan progress", user=standin.admin, options={"member": standin.alice})
+    assert organiser.attachments
+    shared = await standin.slash("plan progress", user=standin.alice, share=True)
+    assert "Others can now see your progress" in shared.text
+    allowed = await standin.slash("plan progress", user=standin.bob, options={"member": standin.alice})
+    assert allowed.attachments and "alice" in allowed.text.lower()
