@@ -59,6 +59,9 @@ async def import_and_start(standin: StandIn, bot: CohortBot) -> store.Plan:
     started = await standin.slash("plan start", user=standin.admin, plan=SLUG, date="2027-01-04 09:00",
                                   timezone="Europe/Berlin")
     assert started.ephemeral and "starts" in started.text, started.text
+    # The library's weekly link check would reach the internet once the clock jumps weeks ahead (and be
+    # cut off when a test stops the bot); it is not what these tests are about.
+    await bot.db.execute("UPDATE resources SET next_check_at = '9999-12-31T00:00:00+00:00'")
     return await store.get_plan(bot.db, standin.guild_id, SLUG)
 
 
@@ -178,6 +181,12 @@ async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: Coh
     profile = await standin.slash("profile", user=standin.alice)
     assert "Study plans" in profile.text and "check-in streak 1" in profile.text
 
+    # Across the next week boundary: week 2's card, once, with its own thread.
+    await run_jobs_at(bot, clock, plan, store.week_start(plan, 2) + timedelta(seconds=5))  # type: ignore[operator]
+    await run_jobs_at(bot, clock, plan, store.week_start(plan, 2) + timedelta(minutes=5))  # type: ignore[operator]
+    assert [c.embeds[0]["title"][:8] for c in cards(standin)] == ["Week 1 ·", "Week 2 ·"]
+    assert [t.name[:8] for t in standin.threads(standin.announcements)] == ["Week 1 ·", "Week 2 ·"]
+
     # The board PNG decodes, with a text summary.
     board = await standin.slash("plan board", user=standin.alice, plan=SLUG)
     [picture] = board.attachments
@@ -254,3 +263,21 @@ async def test_progress_is_private_unless_shared_except_to_organisers(standin: S
     assert "Others can now see your progress" in shared.text
     allowed = await standin.slash("plan progress", user=standin.bob, options={"member": standin.alice})
     assert allowed.attachments and "alice" in allowed.text.lower()
+
+
+async def test_after_downtime_old_weeks_come_on_one_catch_up_card(standin: StandIn, bot: CohortBot,
+                                                                  bot_runner: BotRunner, clock: FakeClock) -> None:
+    plan = await import_and_start(standin, bot)
+    await bot_runner.stop(bot)
+    clock.set(store.week_start(plan, 4) + timedelta(hours=20))  # type: ignore[operator]
+    bot = await start(bot_runner, clock)
+    catch_up = await wait_for(lambda: [m for m in standin.messages_in(standin.announcements)
+                                       if m.embeds and m.embeds[0]["title"].startswith("Catching up")])
+    [week4] = await wait_for(lambda: cards(standin))
+    assert len(catch_up) == 1 and "weeks 1–3" in catch_up[0].embeds[0]["title"]
+    assert week4.embeds[0]["title"].startswith("Week 4 · ")
+    assert [t.name[:8] for t in standin.threads(standin.announcements)] == ["Week 4 ·"]
+    bot = await bot_runner.restart(bot, clock=clock)
+    await asyncio.wait_for(cog(bot).jobs_ready.wait(), 5)
+    await asyncio.sleep(0.3)
+    assert len(cards(standin)) == 1
