@@ -176,6 +176,16 @@ def test_a_file_over_1_mb_is_refused_before_it_is_read() -> None:
     assert "a plan file is at most 1 MB" in problems_of(b"# P\n" + b"x" * (1024 * 1024))
 
 
+def test_a_huge_bullet_or_heading_is_refused_without_being_scanned_for_links() -> None:
+    # Shapes that made naive scanning quadratic: unclosed brackets, long runs of spaces, digits.
+    assert "line 3: this item is 900,000 characters; an item has a title (up to 200) and a link" in problems_of(
+        "# P\n## Week 1: A\n- " + "[" * 900_000 + "\n")
+    assert "line 1: the plan's title is 900,002 characters" not in problems_of("# a" + " " * 900_000 + "b\n")
+    assert "the plan's title is 900002 characters" in problems_of("# a" + " " * 900_000 + "b\n")
+    assert "is not an estimate" in problems_of(
+        "title: P\nunits:\n- title: A\n  items:\n  - title: x\n    minutes: '" + "1" * 900_000 + "'\n", "p.yaml")
+
+
 def test_titles_longer_than_discord_can_show_are_refused() -> None:
     assert f"line 1: the plan's title is 201 characters; Discord shows up to {rules.PLAN_TITLE_MAX}" in problems_of(
         "# " + "t" * 201 + "\n## Week 1: A\n")

@@ -31,7 +31,7 @@ __all__ = [
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "plans"
 EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 _EXAMPLE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_YAML_TOP_KEY = re.compile(r"^(?:title|units|weeks)\s*:", re.MULTILINE)
+_YAML_UNITS = re.compile(r"^(?:units|weeks)\s*:", re.MULTILINE)
 
 
 def _decode(data: bytes) -> str:
@@ -55,7 +55,8 @@ def sniff(text: str, filename: str | None = None) -> str:
     start = text.lstrip()
     if start.startswith(("{", "[")):
         return "json"
-    if start.startswith("---") or (_YAML_TOP_KEY.search(text) and not re.search(r"^ {0,3}##\s", text, re.M)):
+    # A YAML plan has a top-level "units:" (or "weeks:"); a Markdown one starts with "# ".
+    if start.startswith("---") or (_YAML_UNITS.search(text) and not re.search(r"^ {0,3}##\s", text, re.M)):
         return "yaml"
     return "markdown"
 

@@ -41,6 +41,7 @@ KINDS = tuple(kind.value for kind in ItemKind)
 KIND_LIST = ", ".join(KINDS)
 MESSAGE_MAX = 1900           # the error message must fit a Discord message (2000) with room to spare
 PROBLEM_MAX = 300
+SPEC_MAX = 40                # due times and estimates are short; longer text is refused before any regex
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def slugify(text: str) -> str:
 
 
 def slug(value: str, label: str, problems: Problems, where: str, line: int | None = None) -> str | None:
-    made = slugify(value)
+    """A valid slug as written; anything else (``ML Systems``) made into one (``ml-systems``)."""
+    made = value.strip() if SLUG.match(value.strip()) else slugify(value)
     if not made or not SLUG.match(made):
         problems.add(where, f"{label} {quoted(value)} is not a slug; use 1–{SLUG_MAX} lower-case letters, "
                             "digits and dashes, such as `ml-systems-design`.", line)
@@ -274,6 +276,8 @@ def _minute_of_day(text: str) -> int | None:
 def parse_due(text: str, days: int) -> Due | str:
     """A due time within a unit of ``days`` days, or the message that says what to write instead."""
     spec = text.strip()
+    if len(spec) > SPEC_MAX:
+        return f"{quoted(spec)} is not a due time; {DUE_HELP}."
     if _END.match(spec):
         return end_of_unit(days)
     match = _OFFSET.match(spec)
@@ -300,13 +304,13 @@ _ESTIMATE = re.compile(
 
 
 def looks_like_estimate(text: str) -> bool:
-    match = _ESTIMATE.match(text.strip())
+    match = _ESTIMATE.match(text.strip()) if len(text) <= SPEC_MAX else None
     return bool(match and (match.group(1) or match.group(2)))
 
 
 def parse_minutes(text: str) -> int | str:
     """``"30 min"``, ``"1.5 h"``, ``"1 h 30 min"`` → minutes, or the message that says what to write."""
-    match = _ESTIMATE.match(text.strip())
+    match = _ESTIMATE.match(text.strip()) if len(text) <= SPEC_MAX else None
     if not match or not (match.group(1) or match.group(2)):
         return f"{quoted(text.strip())} is not an estimate; write `30 min`, `2 h` or `1 h 30 min`."
     minutes = round(float(match.group(1) or 0) * 60) + int(match.group(2) or 0)

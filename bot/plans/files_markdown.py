@@ -63,7 +63,7 @@ class _Reader:
         self.description: list[str] = []
         self.days = DEFAULT_UNIT_DAYS
         self.units: list[_Unit] = []
-        self.bullet: tuple[int, str, int] | None = None  # (line, text, indent) of the bullet being read
+        self.bullet: tuple[int, list[str], int] | None = None  # (line, text parts, indent) of the bullet being read
         self.goals_list = False                       # bullets after a bare "Goals:" line are goals
         self.last_number = 0                          # the number the last week heading gave
 
@@ -175,11 +175,10 @@ class _Reader:
             return
         if bullet and len(bullet.group(1)) <= 3:
             self._flush()
-            self.bullet = (number, bullet.group(2) or "", len(bullet.group(1)))
+            self.bullet = (number, [bullet.group(2) or ""], len(bullet.group(1)))
             return
         if self.bullet is not None and not (QUOTE.match(line) or GOAL.match(line)):
-            start, text, indent = self.bullet
-            self.bullet = (start, f"{text} {line.strip()}", indent)
+            self.bullet[1].append(line.strip())
             return
         self._flush()
         if match := QUOTE.match(line):
@@ -219,7 +218,8 @@ class _Reader:
     def _flush(self) -> None:
         if self.bullet is None:
             return
-        number, text, _ = self.bullet
+        number, parts, _ = self.bullet
+        text = " ".join(parts)
         self.bullet = None
         if self.goals_list:
             self._goal(text, number)

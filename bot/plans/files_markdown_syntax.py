@@ -15,8 +15,8 @@ from bot.plans.files_fields import Problems, at_line
 from bot.plans.model import ItemDoc, ItemKind
 
 PUNCTUATION = frozenset(string.punctuation)
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+BULLET_MAX = 2000
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 _UNIT_NUMBER = re.compile(
     r"^(?:week|unit|module|part|session|lesson|chapter|day|block|sprint)\s*([0-9]{1,3})(?![0-9])"
     r"\s*[:.)\-–—]?\s*(.*)$", re.IGNORECASE)
@@ -65,8 +65,18 @@ def heading(line: str) -> tuple[int, str] | None:
     match = _HEADING.match(line)
     if not match:
         return None
-    # A closing run of "#"s is decoration; an escaped "\\#" is not preceded by a space, so it stays.
-    return len(match.group(1)), _CLOSING_HASHES.sub("", match.group(2) or "")
+    return len(match.group(1)), _without_closing_hashes((match.group(2) or "").rstrip(" \t"))
+
+
+def _without_closing_hashes(text: str) -> str:
+    """A closing run of "#"s is decoration; an escaped "\\#" is not preceded by a space, so it stays.
+
+    (Plain string scanning: a regex for this backtracks quadratically on long runs of spaces.)
+    """
+    hashes = len(text) - len(text.rstrip("#"))
+    if hashes and (hashes == len(text) or text[-hashes - 1] in " \t"):
+        return text[:-hashes].rstrip(" \t")
+    return text
 
 
 def unit_heading(raw: str) -> tuple[int | None, str]:
@@ -183,6 +193,11 @@ def _split_annotations(text: str) -> tuple[str, list[tuple[str, str]]]:
 def parse_bullet(text: str, days: int, problems: Problems, line: int) -> ItemDoc | None:
     """One item from a bullet's text (after the ``- ``); problems are added with ``line``."""
     where = at_line(line)
+    if len(text) > BULLET_MAX:
+        # A valid item is far shorter; refusing early keeps the scanning below linear in the file.
+        problems.add(where, f"this item is {len(text):,} characters; an item has a title (up to "
+                            f"{rules.ITEM_TITLE_MAX}) and a link (up to {rules.URL_MAX}), so shorten it.", line)
+        return None
     before = len(problems.found)
     text = _CHECKBOX.sub("", text.strip(), count=1)
     kind: ItemKind | None = None
