@@ -40,15 +40,23 @@ def link(title: str, url: str | None) -> str:
 def item_line(plan: Plan, item: Item, *, done: bool | None = None) -> str:
     parts = [f"{'✅' if done else KIND_ICONS[item.kind]} {link(item.title, item.url)}"]
     if item.minutes:
-        parts.append(f"{item.minutes} min")
+        parts.append(duration(item.minutes))
     if not item.required:
         parts.append("optional")
+    if item.resource_id is not None:
+        parts.append(f"library #{item.resource_id}")
     deadline = due_at(plan, item)
     if deadline is not None:
         parts.append(f"due {when(deadline, 'f')}")
     elif item.due is not None:
         parts.append(f"due day {item.due.day + 1}, {item.due.minute // 60:02}:{item.due.minute % 60:02}")
     return " · ".join(parts)
+
+
+def duration(minutes: int) -> str:
+    """``45`` → "45 min", ``90`` → "1 h 30 min"."""
+    hours, rest = divmod(minutes, 60)
+    return " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
 
 
 def _lines_within(lines: list[str], limit: int, more: str) -> str:
