@@ -37,6 +37,7 @@ class RecordingNotifier:
         self.sent: list[tuple[str, int, Any]] = []   # (what, unit number, detail)
         self.dms_closed = dms_closed
         self.fail = False
+        self.dm_error: Exception | None = None
         self._next_id = 1000
 
     def _posted(self, channel_id: int | None, *, thread: bool = False) -> Posted:
@@ -68,6 +69,8 @@ class RecordingNotifier:
 
     async def deadline_by_dm(self, plan: Plan, unit: Unit, items: list[Item], due_at: datetime,
                              user_id: int) -> bool:
+        if self.dm_error is not None:
+            raise self.dm_error
         if user_id in self.dms_closed:
             return False
         self.sent.append(("dm", unit.number, user_id))

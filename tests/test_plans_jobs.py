@@ -10,7 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import FakeClock, to_db
 from bot.db import Database
 from bot.plans import posts, progress, settings, store
-from bot.plans.jobs import PlanJobs, job_id
+from bot.plans.jobs import RETRY_AFTER, PlanJobs, job_id
 from tests.plans_support import ALICE, BOB, CAROL, GUILD, ORGANISER, RecordingNotifier, small_doc
 
 START = datetime(2027, 3, 15, 8, 0, tzinfo=UTC)  # Monday 09:00 Berlin
@@ -155,3 +155,19 @@ async def test_a_plan_that_ended_has_nothing_left_to_arm(db: Database, clock: Fa
     await jobs.post_due(plan.id)
     await jobs.sync(plan.id)
     assert not jobs.armed(plan.id)
+
+
+async def test_an_unexpected_error_is_retried_later_not_in_a_loop(db: Database, clock: FakeClock,
+                                                                  notifier: RecordingNotifier) -> None:
+    plan = await running_plan(db, clock)
+    await progress.join(db, clock, plan, BOB)
+    await settings.set_remind_dm(db, GUILD, BOB, True)
+    notifier.dm_error = RuntimeError("unexpected")
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    jobs = PlanJobs(db, clock, scheduler, notifier, scheduler_now=lambda: now)
+    clock.set(START + timedelta(days=6, minutes=1))  # the deadline reminder and the check-in call are both due
+    await jobs.run(plan.id)
+    job = scheduler.get_job(job_id(plan.id))
+    assert job is not None and job.trigger.run_date == now + RETRY_AFTER  # the check-in call, not at once
+    assert "checkin:1" not in await posts.taken_keys(db, plan.id)

@@ -39,6 +39,7 @@ from bot.sessions.jobs import DeliveryFailed, _real_now
 log = logging.getLogger("bot.plans")
 JOB_PREFIX = "plan:"
 LATE_GRACE = timedelta(days=1)  # a card missed by less than this is still posted on its own
+RETRY_AFTER = timedelta(minutes=5)  # after an unexpected error (the database, a bug), not a refusal
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,14 @@ class PlanJobs:
             await self.sync(plan_id)
         return len(self._armed)
 
-    async def sync(self, plan_id: int) -> None:
+    async def sync(self, plan_id: int, *, not_before: timedelta = timedelta(0)) -> None:
         """Re-derive a plan's job after a change to it (or after it ran)."""
         plan = await store.get_plan_by_id(self.db, plan_id)
         upcoming = await self._pending(plan) if plan and plan.status is PlanStatus.RUNNING else []
         if not upcoming:
             self._disarm(plan_id)
             return
-        run_at = self._scheduler_now() + max(upcoming[0].at - self.clock.now(), timedelta(0))
+        run_at = self._scheduler_now() + max(upcoming[0].at - self.clock.now(), not_before)
         self.scheduler.add_job(self.run, "date", run_date=run_at, id=job_id(plan_id), args=(plan_id,),
                                replace_existing=True, misfire_grace_time=None)
         self._armed.add(plan_id)
@@ -139,12 +140,14 @@ class PlanJobs:
     # Running --------------------------------------------------------------------------------
     async def run(self, plan_id: int) -> None:
         self._armed.discard(plan_id)
+        delay = timedelta(0)
         try:
             await self.post_due(plan_id)
         except Exception:
-            log.exception("plan %s: posting what was due failed", plan_id)
+            log.exception("plan %s: posting what was due failed; trying again in %s", plan_id, RETRY_AFTER)
+            delay = RETRY_AFTER  # what is still unclaimed is tried again, not in a tight loop
         finally:
-            await self.sync(plan_id)
+            await self.sync(plan_id, not_before=delay)
 
     async def post_due(self, plan_id: int) -> list[str]:
         """Post everything of the plan that is due now, each at most once; returns the keys sent."""
