@@ -59,7 +59,7 @@ def duration(minutes: int) -> str:
     return " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
 
 
-def _lines_within(lines: list[str], limit: int, more: str) -> str:
+def lines_within(lines: list[str], limit: int, more: str) -> str:
     """Join lines, ending with "… +N more" when they do not all fit in ``limit``."""
     text = ""
     for index, line in enumerate(lines):
@@ -83,7 +83,7 @@ def week_embed(plan: Plan, unit: Unit, items: list[Item], *, done: set[int] | No
         parts.append("**Goals**\n" + "\n".join(f"• {safe(goal, 300)}" for goal in unit.goals))
     lines = [item_line(plan, item, done=item.id in done if done is not None else None) for item in items]
     head = "\n\n".join(parts)
-    body = _lines_within(lines, EMBED_DESCRIPTION - len(head) - 20, "items (`/plan show`)") if lines \
+    body = lines_within(lines, EMBED_DESCRIPTION - len(head) - 20, "items (`/plan show`)") if lines \
         else "No items this week."
     embed.description = f"{head}\n\n**Items**\n{body}" if head else f"**Items**\n{body}"
     embed.set_footer(text=cut(f"{plan.title} · {plan.slug} · mark what you finished below, or with /plan done", 2048))
@@ -101,7 +101,7 @@ def catch_up_embed(plan: Plan, units: list[Unit], items: list[Item]) -> discord.
         mine = [item for item in items if item.unit_id == unit.id]
         lines = [item_line(plan, item) for item in mine]
         embed.add_field(name=cut(f"Week {unit.number} · {safe(unit.title, 200)}", 256),
-                        value=_lines_within(lines, FIELD_VALUE, "items") or "No items.", inline=False)
+                        value=lines_within(lines, FIELD_VALUE, "items") or "No items.", inline=False)
     embed.set_footer(text=cut(f"{plan.title} · {plan.slug}", 2048))
     return embed
 
@@ -140,7 +140,7 @@ def overview_embed(plan: Plan, units: list[Unit], items: list[Item], cohort: int
         begins = week_start(plan, unit.number)
         lines.append(f"**W{unit.number}** · {safe(unit.title, 120)} · {counted(count, 'item')}"
                      + (f" · {when(begins, 'D')}" if begins else ""))
-    embed.add_field(name="Weeks", value=_lines_within(lines, FIELD_VALUE, "weeks") or "none", inline=False)
+    embed.add_field(name="Weeks", value=lines_within(lines, FIELD_VALUE, "weeks") or "none", inline=False)
     embed.set_footer(text="/plan show week:N shows a week · /plan join to take part")
     return embed
 

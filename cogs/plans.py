@@ -22,8 +22,8 @@ from bot.plans.store import Item, Plan
 from bot.text import counted
 from bot.ui.autocomplete import timezone_autocomplete, topic_autocomplete
 from bot.ui.checks import guild_member, require_organiser
-from bot.ui.render import COLOUR, CONTENT, NO_PINGS, cut, safe, when
-from cogs._plans_cards import checkin_embed, overview_embed, plan_line, week_embed
+from bot.ui.render import COLOUR, CONTENT, EMBED_DESCRIPTION, NO_PINGS, cut, safe, when
+from cogs._plans_cards import checkin_embed, lines_within, overview_embed, plan_line, week_embed
 from cogs._plans_discord import PlanMessenger
 from cogs._plans_views import (
     CheckinButton,
@@ -106,12 +106,13 @@ class Plans(commands.GroupCog, group_name="plan"):
         embed = discord.Embed(title="Study plans", colour=COLOUR)
         if not found:
             embed.description = "No plans yet. Organisers add one with `/plan import`."
-        now = self.bot.clock.now()
-        for plan in found[:25]:
-            name, value = plan_line(plan, await progress.cohort_size(self.bot.db, plan.id), now)
-            embed.add_field(name=name, value=value, inline=False)
-        if len(found) > 25:
-            embed.set_footer(text=f"{len(found) - 25} more: type in /plan show to find them")
+        else:
+            now = self.bot.clock.now()
+            lines = []
+            for plan in found:
+                name, value = plan_line(plan, await progress.cohort_size(self.bot.db, plan.id), now)
+                lines.append(f"**{name}**\n{value}")
+            embed.description = lines_within(lines, EMBED_DESCRIPTION, "plans (type in `/plan show` to find them)")
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="show")

@@ -26,6 +26,7 @@ from bot.resources.urls import normalise_url
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 TITLE_MAX = 200
 DEFAULT_START_TIME = time(9, 0)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Cc, except tab and line breaks
 _DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?\s*$")
 
 
@@ -260,11 +261,16 @@ async def _resource_for(db: Database, clock: Clock, guild_id: int, item: ItemDoc
 
 
 # Changing ---------------------------------------------------------------------------------------
+def clean_title(text: str) -> str:
+    """A title is one line: control characters dropped, runs of spaces and line breaks made one space."""
+    return " ".join(_CONTROLS.sub("", text).split())
+
+
 async def edit_plan(db: Database, clock: Clock, plan: Plan, *, title: str | None = None,
                     channel_id: int | None = None, topic_id: int | None = None) -> Plan:
     changes: dict[str, object] = {}
     if title is not None:
-        cleaned = title.replace("\x00", "").strip()
+        cleaned = clean_title(title)
         if not cleaned:
             raise InvalidInput("The title cannot be empty; give it a few words.")
         if len(cleaned) > TITLE_MAX:
