@@ -16,16 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.clock import Clock, to_db
 from bot.db import Database, Row
 from bot.plans import schedule
 from bot.plans.model import Due
+from bot.plans.rows import Item, Plan, Unit
 from bot.sessions.recurrence import localize
-
-if TYPE_CHECKING:
-    from bot.plans.store import Item, Plan, Unit
 
 REMIND_BEFORE = timedelta(hours=24)
 CARD, CHECKIN, DEADLINE, DEADLINE_DM, CATCHUP = "card", "checkin", "deadline", "deadline-dm", "catchup"

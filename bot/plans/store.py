@@ -17,8 +17,9 @@ from bot import guild_config, topics
 from bot.clock import Clock, from_db, to_db
 from bot.db import Database, Row
 from bot.errors import AlreadyExists, InvalidInput, NotFound
-from bot.plans import schedule
+from bot.plans import posts, schedule
 from bot.plans.model import Due, ItemDoc, ItemKind, PlanDoc, PlanStatus, UnitDoc
+from bot.plans.rows import Item, Plan, Unit
 from bot.resources import library
 from bot.resources.model import DuplicateResource
 from bot.resources.urls import normalise_url
@@ -28,58 +29,6 @@ TITLE_MAX = 200
 DEFAULT_START_TIME = time(9, 0)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Cc, except tab and line breaks
 _DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?\s*$")
-
-
-@dataclass(frozen=True)
-class Plan:
-    id: int
-    guild_id: int
-    slug: str
-    title: str
-    description: str
-    topic_id: int | None
-    channel_id: int | None
-    timezone: str | None
-    unit_days: int
-    status: PlanStatus
-    start_local: str | None
-    paused_at: datetime | None
-    created_by: int | None
-    unit_count: int
-
-    @property
-    def anchor(self) -> datetime | None:
-        return schedule.parse_anchor(self.start_local) if self.start_local else None
-
-
-@dataclass(frozen=True)
-class Unit:
-    id: int
-    plan_id: int
-    number: int
-    title: str
-    goals: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Item:
-    id: int
-    plan_id: int
-    unit_id: int
-    unit_number: int
-    position: int
-    kind: ItemKind
-    title: str
-    url: str | None
-    required: bool
-    minutes: int | None
-    due: Due | None
-    resource_id: int | None
-
-    @property
-    def label(self) -> str:
-        """How pickers name it: "W3 · Feature engineering"."""
-        return f"W{self.unit_number} · {self.title}"
 
 
 class PlanNotFound(NotFound):
@@ -343,8 +292,6 @@ async def start_plan(db: Database, clock: Clock, plan: Plan, *, start: str, zone
 
 async def _mark_begun_as_posted(db: Database, clock: Clock, plan: Plan) -> None:
     """Backfill: the weeks that began before now get their posts recorded as skipped."""
-    from bot.plans import posts  # posts imports this module
-
     anchor = plan.anchor
     assert anchor is not None and plan.timezone is not None
     now = clock.now()
