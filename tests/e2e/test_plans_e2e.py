@@ -281,3 +281,32 @@ async def test_after_downtime_old_weeks_come_on_one_catch_up_card(standin: Stand
     await asyncio.wait_for(cog(bot).jobs_ready.wait(), 5)
     await asyncio.sleep(0.3)
     assert len(cards(standin)) == 1
+
+
+async def test_pause_resume_finish_and_remove_tell_listeners_and_rebuild_jobs(
+        standin: StandIn, bot: CohortBot, clock: FakeClock) -> None:
+    changes: list[tuple[int, int]] = []
+
+    async def on_plan_changed(guild_id: int, plan_id: int) -> None:
+        changes.append((guild_id, plan_id))
+
+    bot.add_listener(on_plan_changed)
+    plan = await import_and_start(standin, bot)
+    assert changes == [(standin.guild_id, plan.id)] * 2 and cog(bot).jobs.armed(plan.id)
+    paused = await standin.slash("plan pause", user=standin.admin, plan=SLUG)
+    assert "paused" in paused.text and not cog(bot).jobs.armed(plan.id)
+    await run_jobs_at(bot, clock, plan, store.week_start(plan, 1) + timedelta(hours=1))  # type: ignore[operator]
+    assert cards(standin) == []
+    clock.advance(timedelta(days=2))
+    resumed = await standin.slash("plan resume", user=standin.admin, plan=SLUG)
+    assert "runs again" in resumed.text and cog(bot).jobs.armed(plan.id)
+    moved = await store.get_plan(bot.db, standin.guild_id, SLUG)
+    # Paused from Jan 1 12:00 to Jan 6 09:00: 4 days 21 h, so the weeks move by 5 days, same time of day.
+    assert store.week_start(moved, 1) == store.week_start(plan, 1) + timedelta(days=5)  # type: ignore[operator]
+    refused = await standin.slash("plan remove", user=standin.admin, plan=SLUG)
+    assert "force" in refused.text
+    finished = await standin.slash("plan finish", user=standin.admin, plan=SLUG)
+    assert "finished" in finished.text and not cog(bot).jobs.armed(plan.id)
+    removed = await standin.slash("plan remove", user=standin.admin, plan=SLUG)
+    assert "Removed" in removed.text and await store.list_plans(bot.db, standin.guild_id) == []
+    assert len(changes) == 6  # import, start, pause, resume, finish, remove (not the refused remove)
