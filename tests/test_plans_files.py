@@ -258,6 +258,24 @@ def test_yaml_anchors_and_aliases_are_refused_before_anything_is_built() -> None
     assert "line 2" in text
 
 
+def test_yaml_tags_are_refused_and_plain_values_stay_text() -> None:
+    text = problems_of('title: P\nunits: !!python/object/apply:os.system ["echo hi"]\n', "p.yaml")
+    assert "line 2: YAML tags such as `tag:yaml.org,2002:python/object/apply:os` are not accepted" in text
+    assert "YAML tags such as `!foo`" in problems_of("title: !foo x\nunits: []\n", "p.yaml")
+    doc = read_plan(b"title: 2021-01-01\nunits:\n  - title: 3.10\n    items: [{title: yes}]\n", filename="p.yml")
+    assert (doc.title, doc.units[0].title, doc.units[0].items[0].title) == ("2021-01-01", "3.10", "yes")
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("# Plan\n## Week 1: A\n", None), ("# comment\ntitle: P\nunits:\n  - title: A\n", "plan.txt"),
+    ('{"title": "P", "units": [{"title": "A"}]}', None), ("---\ntitle: P\nweeks:\n  - title: A\n", None),
+    ("title: P\nunits:\n  - title: A\n", "plan.YAML"),
+])
+def test_the_format_comes_from_the_extension_or_the_first_lines(text: str, name: str | None) -> None:
+    doc = read_plan(text.encode(), filename=name)
+    assert (doc.title, doc.units[0].title) in (("Plan", "A"), ("P", "A"))
+
+
 def test_yaml_problems_name_their_lines_and_unknown_fields_get_a_suggestion() -> None:
     text = problems_of("title: P\nunits:\n  - title: A\n    items:\n      - title: x\n        dew: end of week\n"
                        "        kind: redaing\n      - kind: video\n", "p.yaml")

@@ -128,6 +128,8 @@ def test_the_board_in_words_gives_every_week_and_the_viewers_own_counts() -> Non
     assert "Week 2 (current), Week 2 topics: 20 of 40 finished, 50% of items done; you 2 of 3." in text
     assert "you" not in describe_board(board(viewer=None))
     assert "no one has joined yet" in describe_board(board(cohort=0))
+    assert "40 members · all 3 weeks have ended." in describe_board(board(current=4))
+    assert "3 weeks, not running." in describe_board(board(current=None))
 
 
 def test_the_board_in_words_fits_a_message_for_52_weeks() -> None:

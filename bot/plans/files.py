@@ -20,11 +20,12 @@ from bot.errors import NotFound
 from bot.plans.files_fields import MAX_FILE_BYTES, PlanFileError, Problem
 from bot.plans.files_markdown import read_markdown
 from bot.plans.files_markdown_write import plan_to_markdown
-from bot.plans.files_structured import plan_to_data, plan_to_json, plan_to_yaml, read_json, read_yaml
+from bot.plans.files_structured import read_json, read_yaml
+from bot.plans.files_structured_write import plan_to_data, plan_to_json, plan_to_yaml
 from bot.plans.model import PlanDoc
 
 __all__ = [
-    "EXAMPLES_DIR", "PlanFileError", "Problem", "list_examples", "plan_to_data", "plan_to_json",
+    "EXAMPLES_DIR", "MAX_FILE_BYTES", "PlanFileError", "Problem", "list_examples", "plan_to_data", "plan_to_json",
     "plan_to_markdown", "plan_to_yaml", "read_example", "read_plan",
 ]
 
@@ -62,7 +63,11 @@ def sniff(text: str, filename: str | None = None) -> str:
 
 
 def read_plan(data: bytes, *, filename: str | None = None) -> PlanDoc:
-    """The plan in an uploaded file (Markdown by default); raises :class:`PlanFileError` with every problem."""
+    """The plan in an uploaded file (Markdown by default); raises :class:`PlanFileError` with every problem.
+
+    Linear in the file, but a hostile 1 MB file takes up to a few seconds: call it off the event
+    loop (``asyncio.to_thread``), and check the attachment's size (:data:`MAX_FILE_BYTES`) first.
+    """
     text = _decode(data)
     kind = sniff(text, filename)
     if kind == "json":

@@ -41,6 +41,7 @@ UNIT_KEYS = ("number", "title", "goals", "items")
 ITEM_KEYS = ("kind", "title", "url", "optional", "required", "minutes", "due")
 # libyaml when Python was built with it (much faster on a 1 MB file); the pure-Python loader otherwise.
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PLAIN_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))
 ALIASES = {"weeks": "units", "unit": "unit_days", "estimate": "minutes", "link": "url", "goal": "goals"}
 
 
@@ -84,6 +85,9 @@ def _refuse_anchors(text: str, problems: Problems) -> None:
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
                 problems.add(rules.at_line(line), "YAML anchors (`&name`) and aliases (`*name`) are not "
                                                   "accepted; write each value out in full.", line)
+            elif getattr(event, "tag", None) not in (None, "!", *PLAIN_TAGS):
+                problems.add(rules.at_line(line), f"YAML tags such as `{str(event.tag)[:40]}` are not accepted; "
+                                                  "write plain text, numbers and lists.", line)
             elif isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents == 2:
@@ -190,8 +194,8 @@ class _Builder:
     def text(self, value: Any, path: Path, label: str) -> str | None:
         if isinstance(value, str):
             return value
-        if isinstance(value, bool | int | float) and path in self.source.raw:
-            return self.source.raw[path]
+        if value is not None and not isinstance(value, list | dict) and path in self.source.raw:
+            return self.source.raw[path]  # a plain YAML scalar read as a number, date or boolean
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
         self.problem(path, f"{label} must be text.")
@@ -391,47 +395,3 @@ def read_yaml(text: str) -> PlanDoc:
 def read_json(text: str) -> PlanDoc:
     problems = Problems()
     return _read(_load_json(text, problems), problems)
-
-
-# Writing ----------------------------------------------------------------------------------------
-def plan_to_data(doc: PlanDoc) -> dict[str, Any]:
-    """The plan as plain data in the YAML/JSON structure (defaults left out)."""
-    data: dict[str, Any] = {"title": doc.title}
-    if doc.description:
-        data["description"] = doc.description
-    for name, value in (("slug", doc.slug), ("topic", doc.topic)):
-        if value:
-            data[name] = value
-    if doc.unit_days != DEFAULT_UNIT_DAYS:
-        data["unit_days"] = doc.unit_days
-    data["units"] = [_unit_data(unit, doc.unit_days) for unit in doc.units]
-    return data
-
-
-def _unit_data(unit: UnitDoc, days: int) -> dict[str, Any]:
-    data: dict[str, Any] = {"number": unit.number, "title": unit.title}
-    if unit.goals:
-        data["goals"] = list(unit.goals)
-    data["items"] = [_item_data(item, days) for item in unit.items]
-    return data
-
-
-def _item_data(item: ItemDoc, days: int) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": item.kind.value, "title": item.title}
-    if item.url:
-        data["url"] = item.url
-    if not item.required:
-        data["optional"] = True
-    if item.minutes is not None:
-        data["minutes"] = item.minutes
-    if item.due is not None:
-        data["due"] = rules.format_due(item.due, days)
-    return data
-
-
-def plan_to_yaml(doc: PlanDoc) -> str:
-    return yaml.safe_dump(plan_to_data(doc), allow_unicode=True, sort_keys=False, width=100)
-
-
-def plan_to_json(doc: PlanDoc) -> str:
-    return json.dumps(plan_to_data(doc), ensure_ascii=False, indent=2) + "\n"

@@ -65,7 +65,9 @@ def _board_subtitle(board: Board) -> str:
     members = "no one has joined yet" if board.cohort == 0 else (
         f"{thousands(board.cohort)} {'member' if board.cohort == 1 else 'members'}")
     weeks = len(board.weeks)
-    if board.current_week is None or not 1 <= board.current_week <= weeks:
+    if board.current_week is not None and board.current_week > weeks:
+        when = f"all {weeks} {'week' if weeks == 1 else 'weeks'} have ended"
+    elif board.current_week is None or board.current_week < 1:
         when = f"{weeks} {'week' if weeks == 1 else 'weeks'}, not running"
     else:
         when = f"week {board.current_week} of {weeks}"
