@@ -91,17 +91,19 @@ def week_embed(plan: Plan, unit: Unit, items: list[Item], *, done: set[int] | No
 
 
 def catch_up_embed(plan: Plan, units: list[Unit], items: list[Item]) -> discord.Embed:
-    """Weeks posted late after downtime, together."""
+    """Weeks posted late after downtime, together: one line per week (however many weeks were missed)."""
     first, last = units[0].number, units[-1].number
     embed = discord.Embed(title=cut(f"Catching up: weeks {first}–{last} of {safe(plan.title, 150)}", 256),
                           colour=COLOUR)
-    embed.description = ("I was offline when these weeks began, so here they are together. Mark what you "
-                         "finished with `/plan done`.")
-    for unit in units[:25]:
+    lines = []
+    for unit in units:
         mine = [item for item in items if item.unit_id == unit.id]
-        lines = [item_line(plan, item) for item in mine]
-        embed.add_field(name=cut(f"Week {unit.number} · {safe(unit.title, 200)}", 256),
-                        value=lines_within(lines, FIELD_VALUE, "items") or "No items.", inline=False)
+        kinds = sorted({item.kind for item in mine}, key=list(KIND_ICONS).index)
+        lines.append(f"**Week {unit.number} · {safe(unit.title, 150)}** · {counted(len(mine), 'item')} "
+                     f"{''.join(KIND_ICONS[kind] for kind in kinds)} · `/plan show week:{unit.number}`")
+    head = ("I was offline when these weeks began, so here they are together. Mark what you finished with "
+            "`/plan done`.\n\n")
+    embed.description = head + lines_within(lines, EMBED_DESCRIPTION - len(head), "weeks")
     embed.set_footer(text=cut(f"{plan.title} · {plan.slug}", 2048))
     return embed
 

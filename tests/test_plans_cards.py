@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.plans import store
-from bot.plans.model import MAX_ITEMS_PER_UNIT, Due, ItemDoc, ItemKind, PlanDoc, UnitDoc
-from bot.ui.render import EMBED_DESCRIPTION, FIELD_VALUE
+from bot.plans.model import MAX_ITEMS_PER_UNIT, MAX_UNITS, Due, ItemDoc, ItemKind, PlanDoc, UnitDoc
+from bot.ui.render import EMBED_DESCRIPTION
 from cogs._plans_cards import catch_up_embed, duration, item_line, week_embed
 from cogs._plans_views import OPTIONS_PER_SELECT, done_view
 from tests.plans_support import GUILD, ORGANISER
@@ -21,7 +21,8 @@ def test_durations_read_as_people_say_them() -> None:
 async def test_a_full_week_of_long_titles_fits_the_card_and_its_menus(db: Database, clock: FakeClock) -> None:
     items = tuple(ItemDoc(ItemKind.READING, f"{'Long title ' * 18}{n}", f"https://example.org/{'p' * 300}/{n}",
                           minutes=90, due=Due(2, 18 * 60)) for n in range(MAX_ITEMS_PER_UNIT))
-    doc = PlanDoc(title="Big", units=tuple(UnitDoc(n, "W" * 150, ("goal " * 50,), items) for n in (1, 2, 3)))
+    doc = PlanDoc(title="Big", units=tuple(UnitDoc(n, "W" * 150, ("goal " * 50,), items if n < 4 else items[:2])
+                                           for n in range(1, MAX_UNITS + 1)))
     clock.set(datetime(2027, 1, 1, tzinfo=UTC))
     plan = (await store.create_plan(db, clock, guild_id=GUILD, doc=doc, created_by=ORGANISER, channel_id=5)).plan
     plan = await store.start_plan(db, clock, plan, start="2027-01-04 09:00", zone="Europe/Berlin")
@@ -35,7 +36,8 @@ async def test_a_full_week_of_long_titles_fits_the_card_and_its_menus(db: Databa
     assert [select.item.custom_id for select in view.children] == [  # type: ignore[attr-defined]
         f"plan:done:{units[0].id}", f"plan:done:{units[0].id}:p2"]
     catch_up = catch_up_embed(plan, units, await store.items(db, plan.id))
-    assert all(len(field.value or "") <= FIELD_VALUE for field in catch_up.fields) and len(catch_up) <= 6000
+    assert len(catch_up.description or "") <= EMBED_DESCRIPTION and len(catch_up) <= 6000
+    assert "Week 1 · " in (catch_up.description or "") and "more weeks" in (catch_up.description or "")
 
 
 async def test_an_item_line_shows_kind_link_estimate_library_and_due(db: Database, clock: FakeClock) -> None:
