@@ -265,7 +265,8 @@ async def start_plan(db: Database, clock: Clock, plan: Plan, *, start: str, zone
     weeks that already began count as posted (nothing is sent for them)."""
     if plan.status is not PlanStatus.DRAFT:
         hint = {PlanStatus.PAUSED: " Resume it with `/plan resume`.", PlanStatus.RUNNING: "",
-                PlanStatus.FINISHED: " Import it again to run it anew."}[plan.status]
+                PlanStatus.FINISHED: " To run it anew, `/plan export` it, remove it and import the file again.",
+                }[plan.status]
         raise InvalidInput(f"**{plan.title[:100]}** is already {plan.status.value}; only a draft plan starts.{hint}")
     if plan.unit_count == 0:
         raise InvalidInput(f"**{plan.title[:100]}** has no weeks; import a plan file with at least one week.")
