@@ -246,13 +246,18 @@ class PlanJobs:
         sent: list[str] = []
         if by_dm:
             won = await posts.claim_dms(self.db, self.clock, plan, unit.id, unit.number, event.due, by_dm)
-            for user_id, dm_post in won.items():
-                if await self.notifier.deadline_by_dm(plan, unit, items, event.expires, user_id):
-                    await posts.finish(self.db, self.clock, dm_post, "sent")
-                    sent.append(posts.dm_key(unit.number, event.due, user_id))
-                else:
-                    await posts.finish(self.db, self.clock, dm_post, "failed")
-                    in_thread.append(user_id)
+            delivered, closed = [], []
+            try:
+                for user_id, dm_post in won.items():
+                    if await self.notifier.deadline_by_dm(plan, unit, items, event.expires, user_id):
+                        delivered.append(dm_post)
+                        sent.append(posts.dm_key(unit.number, event.due, user_id))
+                    else:
+                        closed.append(dm_post)
+                        in_thread.append(user_id)
+            finally:  # what went out is recorded even if a later DM raised
+                await posts.finish_many(self.db, self.clock, delivered, "sent")
+                await posts.finish_many(self.db, self.clock, closed, "failed")
         if not in_thread:
             await posts.finish(self.db, self.clock, post_id, "skipped")
             return sent

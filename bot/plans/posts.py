@@ -132,6 +132,15 @@ async def finish(db: Database, clock: Clock, post_id: int, status: str, posted: 
          posted.message_id if posted else None, posted.thread_id if posted else None, post_id))
 
 
+async def finish_many(db: Database, clock: Clock, post_ids: Sequence[int], status: str) -> None:
+    """Record one outcome for many posts (a deadline's DMs) in one statement per 500."""
+    sent_at = to_db(clock.now()) if status == "sent" else None
+    for start in range(0, len(post_ids), 500):
+        chunk = post_ids[start:start + 500]
+        await db.execute(f"UPDATE plans_posts SET status = ?, sent_at = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                         (status, sent_at, *chunk))
+
+
 async def skip_keys(db: Database, clock: Clock, plan: Plan, keys: Iterable[tuple[str, int | None]]) -> int:
     """Record posts as not to be sent (too late, covered by a catch-up, or backfilled); returns how many."""
     now = to_db(clock.now())
