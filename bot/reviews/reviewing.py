@@ -70,7 +70,8 @@ async def submit_review(db: Database, clock: Clock, review_id: int, user_id: int
     """Keep the comments as a draft, then accept the review if every score is set and both comments are long
     enough. A refusal keeps the draft, so the form opens again with what was written."""
     form = await open_review(db, review_id, user_id)
-    draft_works, draft_improve = works.replace("\x00", "")[:COMMENT_MAX * 2], improve.replace("\x00", "")[:COMMENT_MAX * 2]
+    draft_works = works.replace("\x00", "")[: COMMENT_MAX * 2]
+    draft_improve = improve.replace("\x00", "")[: COMMENT_MAX * 2]
     await db.execute("UPDATE reviews_reviews SET works = ?, improve = ? WHERE id = ? AND submitted_at IS NULL",
                      (draft_works, draft_improve, review_id))
     if not form.complete_scores:

@@ -26,7 +26,8 @@ class RoundStarted:
     submissions: int
 
 
-async def start_round(db: Database, clock: Clock, assignment_id: int, *, seed: int | None = None) -> RoundStarted | None:
+async def start_round(db: Database, clock: Clock, assignment_id: int, *,
+                      seed: int | None = None) -> RoundStarted | None:
     """Draw the reviewers and plan every notice; None if the round had already started (idempotent)."""
     now = clock.now()
     async with db.transaction():

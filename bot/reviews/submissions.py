@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock, to_db
 from bot.db import Database
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import NotAllowed
 from bot.resources.urls import normalise_url
 from bot.reviews import rounds, store
 from bot.reviews.model import NOTE_MAX, Assignment, Status, Submission
@@ -38,8 +38,8 @@ async def submit(db: Database, clock: Clock, assignment: Assignment, *, user_id:
             if late:
                 raise NotAllowed(f"Your submission to {assignment.label} can no longer be replaced: it was due "
                                  f"{_due(assignment)}. Ask an organiser if something went wrong.")
-            await db.execute("UPDATE reviews_submissions SET url = ?, note = ?, public = ?, updated_at = ? WHERE id = ?",
-                             (link, text, int(public), to_db(now), existing.id))
+            await db.execute("UPDATE reviews_submissions SET url = ?, note = ?, public = ?, updated_at = ? "
+                             "WHERE id = ?", (link, text, int(public), to_db(now), existing.id))
             replaced = await store.get_submission(db, existing.id)
             assert replaced is not None
             return Submitted(replaced, created=False)

@@ -25,7 +25,7 @@ CREATE TABLE reviews_assignments (
     message_id       INTEGER,
     thread_id        INTEGER,                          -- the assignment's thread (from the card)
     plan_item_id     INTEGER UNIQUE REFERENCES plans_items (id) ON DELETE SET NULL,
-    created_by       INTEGER,                          -- NULL: made from a study plan
+    created_by       INTEGER,                          -- the organiser; NULL: from a study plan or forgotten
     created_at       TEXT    NOT NULL
 );
 CREATE INDEX reviews_assignments_by_guild ON reviews_assignments (guild_id, status);
