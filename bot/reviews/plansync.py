@@ -57,7 +57,8 @@ async def sync_plan_assignments(db: Database, clock: Clock, guild_id: int, plan_
             if due <= now:
                 continue  # already past: a round nobody could submit to
             assignment = await store.create_assignment(db, clock, guild_id=guild_id, title=title, due_at=due,
-                                                       topic_id=plan["topic_id"], plan_item_id=item["id"])
+                                                       topic_id=plan["topic_id"], plan_item_id=item["id"],
+                                                       channel_id=plan["channel_id"])
             created.append(assignment.id)
         elif existing["status"] == Status.OPEN.value and (existing["title"], existing["due_at"]) != (title, to_db(due)):
             if await _follow_item(db, existing["id"], title, due, now):

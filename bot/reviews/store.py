@@ -33,8 +33,9 @@ async def create_assignment(db: Database, clock: Clock, *, guild_id: int, title:
                             review_days: int = DEFAULT_REVIEW_DAYS, reviewers: int = DEFAULT_REVIEWERS,
                             rubric: tuple[str, ...] = DEFAULT_RUBRIC, topic_id: int | None = None,
                             reveal_reviewers: bool = False, accept_late: bool = True,
-                            created_by: int | None = None, plan_item_id: int | None = None) -> Assignment:
-    """Store a new assignment and plan its card (posted by the jobs, once)."""
+                            created_by: int | None = None, plan_item_id: int | None = None,
+                            channel_id: int | None = None) -> Assignment:
+    """Store a new assignment and plan its card (posted by the jobs, once, in ``channel_id`` if given)."""
     name = clean_text(title, "the title", TITLE_MAX, required=True)
     if not 1 <= review_days <= REVIEW_DAYS_MAX:
         raise InvalidInput(f"The review window is 1 to {REVIEW_DAYS_MAX} days; {review_days} is not.")
@@ -45,10 +46,10 @@ async def create_assignment(db: Database, clock: Clock, *, guild_id: int, title:
     async with db.transaction():
         assignment_id, _ = await db.execute(
             "INSERT INTO reviews_assignments (guild_id, title, topic_id, due_at, review_days, reviewers, rubric, "
-            "reveal_reviewers, accept_late, created_by, plan_item_id, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reveal_reviewers, accept_late, created_by, plan_item_id, channel_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (guild_id, name, topic_id, to_db(due_at), review_days, reviewers, json.dumps(list(rubric)),
-             int(reveal_reviewers), int(accept_late), created_by, plan_item_id, to_db(clock.now())))
+             int(reveal_reviewers), int(accept_late), created_by, plan_item_id, channel_id, to_db(clock.now())))
         assert assignment_id is not None
         await notices.plan(db, [notices.Notice(guild_id, assignment_id, notices.CARD, None, clock.now())])
     return await get_assignment(db, guild_id, assignment_id)
