@@ -68,9 +68,12 @@ def reminder_lead(notice: Notice) -> timedelta:
 
 async def plan(db: Database, notices: Iterable[Notice]) -> None:
     """Add notices; one already planned under the same key is left as it is."""
+    stamps: dict[datetime, str] = {}  # a round plans thousands of notices at a handful of times
     await db.executemany(
         "INSERT OR IGNORE INTO reviews_notices (guild_id, assignment_id, key, user_id, due_at) VALUES (?, ?, ?, ?, ?)",
-        [(n.guild_id, n.assignment_id, n.key, n.user_id, to_db(n.due_at)) for n in notices])
+        [(n.guild_id, n.assignment_id, n.key, n.user_id, stamps.get(n.due_at) or stamps.setdefault(n.due_at,
+                                                                                                   to_db(n.due_at)))
+         for n in notices])
 
 
 async def bring_forward(db: Database, assignment_id: int, key: str, due_at: datetime) -> bool:

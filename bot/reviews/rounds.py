@@ -39,10 +39,11 @@ async def start_round(db: Database, clock: Clock, assignment_id: int, *,
         seed = secrets.randbits(62) if seed is None else seed
         draw = draw_reviewers([(s.id, s.user_id) for s in subs], helpers, assignment.reviewers, seed)
         ends = now + timedelta(days=assignment.review_days)
+        assigned_at = to_db(now)
         await db.executemany(
             "INSERT INTO reviews_reviews (guild_id, assignment_id, submission_id, reviewer_id, source, assigned_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(assignment.guild_id, assignment_id, sid, reviewer, source.value, to_db(now))
+            [(assignment.guild_id, assignment_id, sid, reviewer, source.value, assigned_at)
              for sid, reviewer, source in draw.pairs])
         await db.execute(
             "UPDATE reviews_assignments SET status = ?, seed = ?, assigned_at = ?, review_ends_at = ?, shortfall = ? "
