@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -151,6 +152,15 @@ async def test_create_submit_close_review_after_a_restart_remind_once_and_read_t
     marked = await standin.click(follow, next(c for c in follow.component_ids if c.startswith("review:helpful:")),
                                  user=standin.alice)
     assert "Marked helpful" in str(marked.components)
+
+    # Participation and privacy see it all: /profile counts, /privacy export holds given and received.
+    profile = await standin.slash("profile", user=standin.alice)
+    fields = {f["name"]: f["value"] for f in profile.embeds[0]["fields"]}
+    assert fields["Work submitted"] == "1" and fields["Reviews given"] == "1"
+    export = await standin.slash("privacy export", user=standin.alice)
+    data = json.loads(export.files[0].data)["data"]
+    assert len(data["reviews_submissions.user_id"]) == 1 and len(data["reviews received"]) == 2
+    assert [r["works"] for r in data["reviews_reviews.reviewer_id"] if r["submitted_at"]] == [GOOD]
     assert_no_pings(standin)
     assert_clean(standin)
 
