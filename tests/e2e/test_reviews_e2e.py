@@ -172,9 +172,11 @@ async def test_closed_dms_get_one_message_in_the_assignments_place_mentioning_th
     standin.set_dms_open(standin.carol, False)
     await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
     await wait_for(lambda: review_dms(standin, standin.alice) and review_dms(standin, standin.bob))
-    mentions = await wait_for(lambda: [m for m in standin.messages_in(standin.general)
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    place = current.thread_id or standin.general.id  # the thread, where the stand-in supports threads
+    mentions = await wait_for(lambda: [m for m in standin.messages_in(place)
                                        if f"<@{standin.carol.id}>" in (m.payload.get("content") or "")])
-    assert len(mentions) == 1
+    assert len(mentions) == 1 and any(c.startswith("review:open:") for c in mentions[0].component_ids)
     request = next(r for r in standin.requests if isinstance(r.json, dict)
                    and f"<@{standin.carol.id}>" in str(r.json.get("content")))
     assert [str(u) for u in request.json["allowed_mentions"]["users"]] == [str(standin.carol.id)]
