@@ -70,13 +70,6 @@ async def submit_three(standin: StandIn, assignment: Assignment) -> None:
         assert reply.ephemeral and "Submitted" in reply.text, reply.text
 
 
-def assert_clean(standin: StandIn) -> None:
-    """No invalid request and no unimplemented route, but threads (the stand-in lacks them until
-    "Stand-in: threads" lands; the card's channel stands in for the thread meanwhile)."""
-    problems = [p for p in standin.problems() if not p.endswith("/threads")]
-    assert not problems, problems
-
-
 def review_dms(standin: StandIn, who: Any) -> list[SentMessage]:
     return [m for m in standin.dms_to(who) if any(c.startswith("review:open:") for c in m.component_ids)]
 
@@ -86,6 +79,8 @@ async def test_create_submit_close_review_after_a_restart_remind_once_and_read_t
     assignment = await create(standin, bot, reviewers=2)
     card = await wait_for(lambda: [m for m in standin.messages_in(standin.general) if "Capstone" in m.text])
     assert "Problem framing" in card[0].text and f"/submit assignment:{assignment.id}" in card[0].text
+    [thread] = await wait_for(lambda: standin.threads(standin.general))
+    assert thread.id == card[0].id and thread.name == assignment.title  # the assignment's thread, from its card
     await submit_three(standin, assignment)
     stored = await store.submission_of(bot.db, assignment.id, standin.alice.id)
     assert stored is not None and stored.url == "https://example.org/alice"
@@ -162,7 +157,7 @@ async def test_create_submit_close_review_after_a_restart_remind_once_and_read_t
     assert len(data["reviews_submissions.user_id"]) == 1 and len(data["reviews received"]) == 2
     assert [r["works"] for r in data["reviews_reviews.reviewer_id"] if r["submitted_at"]] == [GOOD]
     assert_no_pings(standin)
-    assert_clean(standin)
+    standin.assert_clean()
 
 
 async def test_closed_dms_get_one_message_in_the_assignments_place_mentioning_them(
@@ -173,8 +168,8 @@ async def test_closed_dms_get_one_message_in_the_assignments_place_mentioning_th
     await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
     await wait_for(lambda: review_dms(standin, standin.alice) and review_dms(standin, standin.bob))
     current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
-    place = current.thread_id or standin.general.id  # the thread, where the stand-in supports threads
-    mentions = await wait_for(lambda: [m for m in standin.messages_in(place)
+    assert current.thread_id is not None and standin.thread(current.thread_id).name == assignment.title
+    mentions = await wait_for(lambda: [m for m in standin.messages_in(current.thread_id)
                                        if f"<@{standin.carol.id}>" in (m.payload.get("content") or "")])
     assert len(mentions) == 1 and any(c.startswith("review:open:") for c in mentions[0].component_ids)
     request = next(r for r in standin.requests if isinstance(r.json, dict)

@@ -14,7 +14,7 @@ from bot.core import CohortBot
 from bot.reviews import store
 from bot.reviews.model import COMMENT_MAX
 from tests.e2e.any_text import assert_no_pings, texts
-from tests.e2e.test_reviews_e2e import BETTER, GOOD, assert_clean, create, review_dms, submit_three, wait_for
+from tests.e2e.test_reviews_e2e import BETTER, GOOD, create, review_dms, submit_three, wait_for
 from tests.standin import Reply, SentMessage, StandIn
 
 UNESCAPED_MENTION = re.compile(r"@(everyone|here|[!&]?\d{15,20})")
@@ -69,7 +69,7 @@ async def test_any_title_rubric_and_note_is_shown_escaped_or_refused(standin: St
             for item in embed.get("fields", []):
                 assert_escaped(item["value"], item)
     assert_no_pings(standin, first_request)
-    assert_clean(standin)
+    standin.assert_clean()
 
 
 async def test_any_review_comment_is_shown_to_the_author_escaped_or_refused(standin: StandIn,
@@ -108,4 +108,4 @@ async def test_any_review_comment_is_shown_to_the_author_escaped_or_refused(stan
             assert_escaped(field(shown, "What works"), works)
     assert accepted and refused
     assert_no_pings(standin, first_request)
-    assert_clean(standin)
+    standin.assert_clean()
