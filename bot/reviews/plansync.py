@@ -14,7 +14,7 @@ from datetime import datetime
 from bot.clock import Clock, to_db
 from bot.db import Database
 from bot.guild_config import get_config
-from bot.plans.model import Due
+from bot.plans.model import END_OF_DAY_MINUTE, Due
 from bot.plans.schedule import item_due, parse_anchor
 from bot.reviews import store
 from bot.reviews.model import TITLE_MAX, Status
@@ -46,22 +46,22 @@ async def sync_plan_assignments(db: Database, clock: Clock, guild_id: int, plan_
     created: list[int] = []
     updated: list[int] = []
     now = clock.now()
-    for item in items:
-        due = item_due(anchor, zone, plan["unit_days"], item["number"],
-                       Due(item["due_day"], item["due_minute"] if item["due_minute"] is not None else 23 * 60 + 59))
-        assert due is not None
-        title = item["title"].replace("\x00", "").strip()[:TITLE_MAX] or f"Week {item['number']} assignment"
-        existing = await db.fetchone("SELECT id, title, due_at, status FROM reviews_assignments WHERE plan_item_id = ?",
-                                     (item["id"],))
-        if existing is None:
-            if due <= now:
-                continue  # already past: a round nobody could submit to
-            assignment = await store.create_assignment(db, clock, guild_id=guild_id, title=title, due_at=due,
-                                                       topic_id=plan["topic_id"], plan_item_id=item["id"],
-                                                       channel_id=plan["channel_id"])
-            created.append(assignment.id)
-        elif existing["status"] == Status.OPEN.value and (existing["title"], existing["due_at"]) != (title, to_db(due)):
-            if await _follow_item(db, existing["id"], title, due, now):
+    async with db.transaction():  # one sync at a time: two at once would both create
+        for item in items:
+            minute = item["due_minute"] if item["due_minute"] is not None else END_OF_DAY_MINUTE
+            due = item_due(anchor, zone, plan["unit_days"], item["number"], Due(item["due_day"], minute))
+            assert due is not None
+            title = item["title"].replace("\x00", "").strip()[:TITLE_MAX] or f"Week {item['number']} assignment"
+            existing = await db.fetchone("SELECT id, title, due_at, status FROM reviews_assignments "
+                                         "WHERE plan_item_id = ?", (item["id"],))
+            if existing is None and due > now:  # an item already past would be a round nobody could submit to
+                assignment = await store.create_assignment(db, clock, guild_id=guild_id, title=title, due_at=due,
+                                                           topic_id=plan["topic_id"], plan_item_id=item["id"],
+                                                           channel_id=plan["channel_id"])
+                created.append(assignment.id)
+            elif existing is not None and existing["status"] == Status.OPEN.value \
+                    and (existing["title"], existing["due_at"]) != (title, to_db(due)) \
+                    and await _follow_item(db, existing["id"], title, due, now):
                 updated.append(existing["id"])
     return PlanSync(created, updated)
 

@@ -214,3 +214,32 @@ async def test_refusals_say_why(standin: StandIn, bot: CohortBot) -> None:
     assert late.ephemeral and "is closed" in late.text
     choices = await standin.autocomplete("review mine", focused="assignment", user=standin.alice, assignment="caps")
     assert [c["value"] for c in choices] == [str(assignment.id)]
+
+
+async def test_a_changed_plan_turns_its_assignment_items_into_assignments(standin: StandIn, bot: CohortBot,
+                                                                         clock: FakeClock) -> None:
+    now = clock.now().isoformat()
+    anchor = (clock.now() + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+    plan_id, _ = await bot.db.execute(
+        "INSERT INTO plans (guild_id, slug, title, channel_id, status, start_local, created_at, updated_at) "
+        "VALUES (?, 'ml', 'ML in browsers', ?, 'running', ?, ?, ?)",
+        (standin.guild_id, standin.announcements.id, anchor, now, now))
+    unit_id, _ = await bot.db.execute("INSERT INTO plans_units (guild_id, plan_id, number, title) "
+                                      "VALUES (?, ?, 1, 'Week 1')", (standin.guild_id, plan_id))
+    await bot.db.execute("INSERT INTO plans_items (guild_id, plan_id, unit_id, position, kind, title, due_day, "
+                         "due_minute) VALUES (?, ?, ?, 1, 'project', 'Ship a WebGPU demo', 4, 1080)",
+                         (standin.guild_id, plan_id, unit_id))
+    bot.dispatch("plan_changed", standin.guild_id, plan_id)
+    bot.dispatch("plan_changed", standin.guild_id, plan_id)  # idempotent: still one assignment, one card
+    card = await wait_for(lambda: [m for m in standin.messages_in(standin.announcements) if "WebGPU" in m.text])
+    await asyncio.sleep(0.2)
+    assert len(card) == 1 and len(await store.list_assignments(bot.db, standin.guild_id)) == 1
+    listed = await standin.slash("assignment list", user=standin.bob)
+    assert "Ship a WebGPU demo" in listed.text and "taking submissions" in listed.text
+    [assignment] = await store.list_assignments(bot.db, standin.guild_id)
+    shown = await standin.slash("assignment show", user=standin.bob, assignment=str(assignment.id))
+    assert "none yet" in shown.text and when_text(assignment.due_at) in shown.text
+
+
+def when_text(moment: datetime) -> str:
+    return f"<t:{int(moment.timestamp())}:F>"
