@@ -38,7 +38,7 @@ class ReviewMessenger:
                 return topic.channel_id
         return (await get_config(self.bot.db, assignment.guild_id)).announcements_channel_id
 
-    def _messageable(self, channel_id: int | None) -> discord.abc.Messageable:
+    def _messageable(self, channel_id: int | None) -> discord.TextChannel | discord.Thread | discord.PartialMessageable:
         if channel_id is None:
             raise DeliveryFailed("no channel for this assignment: set the topic's channel or /config channel")
         found = self.bot.get_channel(channel_id)
@@ -46,7 +46,7 @@ class ReviewMessenger:
             return found
         return self.bot.get_partial_messageable(channel_id)
 
-    def _discussion(self, assignment: Assignment) -> discord.abc.Messageable:
+    def _discussion(self, assignment: Assignment) -> discord.TextChannel | discord.Thread | discord.PartialMessageable:
         """The assignment's thread, or its card's channel when there is no thread."""
         return self._messageable(assignment.thread_id or assignment.channel_id)
 
@@ -66,6 +66,16 @@ class ReviewMessenger:
             log.info("assignment %s: no thread (%s); the card's channel is used instead", assignment.id, error)
         assert channel_id is not None
         return channel_id, message.id, thread_id
+
+    async def refresh_card(self, assignment: Assignment) -> None:
+        if assignment.channel_id is None or assignment.message_id is None:
+            return
+        message = self._messageable(assignment.channel_id)
+        try:
+            await message.get_partial_message(assignment.message_id).edit(
+                embed=assignment_embed(assignment), allowed_mentions=NO_PINGS)
+        except discord.HTTPException as error:
+            log.info("assignment %s: card not updated: %s", assignment.id, error)
 
     async def _dm(self, user_id: int, embed: discord.Embed, view: discord.ui.View | None) -> bool:
         try:

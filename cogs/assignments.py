@@ -142,7 +142,9 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         member = await self._organiser(interaction)
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
         closed, started = await rounds.close(self.bot.db, self.bot.clock, found)
-        await reviews_cog(interaction).jobs.sync(found.id)
+        cog = reviews_cog(interaction)
+        await cog.jobs.sync(found.id)
+        await cog.messenger.refresh_card(closed)
         if started is not None:
             made, drawn = counted(started.submissions, "submission"), counted(len(started.draw.pairs), "review")
             text = (f"Submissions to **{safe(closed.title, 200)}** are closed: {made}, {drawn} drawn (seed "

@@ -200,8 +200,7 @@ class Reviews(commands.Cog):
                                                     allowed_mentions=NO_PINGS)
             return
         self.bot.participation.record(done.review.guild_id, interaction.user.id, reviews_given=1)
-        if done.all_in or done.review.late:
-            await self.jobs.sync(done.review.assignment_id)
+        await self.jobs.sync(done.review.assignment_id)  # the author may be due their results now
         await interaction.response.send_message(
             "Thank you: your review is in" + (" (after the window, so it is marked late)." if done.review.late
                                               else ". The author will see it, anonymously unless the organisers "

@@ -53,6 +53,9 @@ class RecordingNotifier:
     async def shortfall(self, assignment: Assignment) -> str:
         return self._record("shortfall", assignment.shortfall)
 
+    async def refresh_card(self, assignment: Assignment) -> None:
+        self.sent.append(("refresh", assignment.status.value))
+
     def kinds(self, kind: str) -> list[Any]:
         return [detail for sent, detail in self.sent if sent == kind]
 
@@ -104,6 +107,7 @@ async def test_at_the_due_time_reviewers_are_drawn_and_each_told_once(db: Databa
     await jobs.run(assignment.id)
     await jobs.run(assignment.id)
     assert sorted(notifier.kinds("assigned")) == [(ALICE, 2), (BOB, 2), (CAROL, 2)]
+    assert notifier.kinds("refresh") == ["reviewing"]
     assert (await store.get_assignment(db, GUILD, assignment.id)).status is Status.REVIEWING
 
 

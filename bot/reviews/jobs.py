@@ -48,6 +48,10 @@ class Notifier(Protocol):
 
     async def shortfall(self, assignment: Assignment) -> str: ...
 
+    async def refresh_card(self, assignment: Assignment) -> None:
+        """Show the assignment's new status on its card. Idempotent, so outside the claim protocol;
+        never raises for Discord's refusals."""
+
 
 def job_id(assignment_id: int) -> str:
     return f"{JOB_PREFIX}{assignment_id}"
@@ -127,6 +131,7 @@ class ReviewJobs:
             if assignment.status is Status.OPEN and self.clock.now() >= assignment.due_at:
                 started = await rounds.start_round(self.db, self.clock, assignment_id)
                 if started is not None:
+                    await self.notifier.refresh_card(started.assignment)
                     log.info("assignment %s: %d reviews drawn for %d submissions (seed %s)", assignment_id,
                              len(started.draw.pairs), started.submissions, started.assignment.seed)
             for notice in await notices.pending_up_to(self.db, assignment_id, self.clock.now()):

@@ -90,6 +90,7 @@ async def test_create_submit_close_review_after_a_restart_remind_once_and_read_t
     for who in (standin.alice, standin.bob, standin.carol):
         dm = (await wait_for(lambda who=who: review_dms(standin, who)))[0]
         assert "2 reviews" in dm.text
+    assert "in review" in standin.message(card[0].id).text  # the card shows the round
     assert await store.get_assignment(bot.db, standin.guild_id, assignment.id) is not None
 
     bot = await bot_runner.restart(bot, clock=clock)
