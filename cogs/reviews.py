@@ -58,9 +58,7 @@ class Reviews(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        for job in self.bot.scheduler.get_jobs():
-            if job.id.startswith("reviews:"):
-                job.remove()
+        self.jobs.stop()
 
     # Start-up and events ---------------------------------------------------------------------------
     @commands.Cog.listener()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import FakeClock, to_db
 from bot.db import Database
 from bot.plans.schedule import format_anchor
-from bot.reviews import notices, reviewing, store, submissions
+from bot.reviews import notices, reviewing, rounds, store, submissions
 from bot.reviews.jobs import DeliveryFailed, ReviewJobs
 from bot.reviews.model import Assignment, Review, Status, Submission
 from bot.reviews.plansync import sync_plan_assignments
@@ -29,6 +30,7 @@ class RecordingNotifier:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Any]] = []
         self.fail_with: Exception | None = None
+        self.delay = 0.0  # seconds each DM takes, to overlap runs
 
     def _record(self, kind: str, detail: Any) -> str:
         if self.fail_with is not None:
@@ -41,6 +43,7 @@ class RecordingNotifier:
         return 100, 200, 300
 
     async def tell_reviewer(self, assignment: Assignment, user_id: int, work: list[tuple[Review, Submission]]) -> str:
+        await asyncio.sleep(self.delay)
         return self._record("assigned", (user_id, len(work)))
 
     async def remind(self, assignment: Assignment, user_id: int, work: list[tuple[Review, Submission]],
@@ -155,6 +158,27 @@ async def test_a_failed_send_is_not_retried_and_a_lost_claim_never_resent(db: Da
     assert await jobs.start() == 1
     history = {n.key: n.outcome for n in await notices.history(db, assignment.id)}
     assert history["results:999"] == "lost"
+
+
+async def test_a_notice_planned_while_a_run_is_sending_still_goes_out(db: Database, clock: FakeClock,
+                                                                     jobs: ReviewJobs,
+                                                                     notifier: RecordingNotifier) -> None:
+    assignment = await assignment_with_three(db, clock)  # 3 submitters, 3 reviewers each: a shortfall
+    clock.advance(timedelta(days=1))
+    notifier.delay = 0.2
+    await jobs.sync(assignment.id)  # fires at once through the scheduler: the draw, then three DMs
+    for _ in range(100):
+        if notifier.kinds("assigned"):
+            break
+        await asyncio.sleep(0.02)
+    drawn = await store.get_assignment(db, GUILD, assignment.id)
+    assert await rounds.volunteer(db, clock, drawn, 77) == 3  # mid-run: one more reviewer to tell
+    await jobs.sync(assignment.id)
+    for _ in range(150):
+        if (77, 3) in notifier.kinds("assigned"):
+            break
+        await asyncio.sleep(0.02)
+    assert sorted(notifier.kinds("assigned")) == [(ALICE, 2), (BOB, 2), (CAROL, 2), (77, 3)]
 
 
 async def make_plan(db: Database, clock: FakeClock, *, status: str = "running") -> tuple[int, list[int]]:

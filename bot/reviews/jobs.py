@@ -6,10 +6,15 @@ rebuilt from the database at start and re-derived for an assignment after every 
 
 As with sessions, the domain reads the injected clock and the scheduler runs on real time: a job
 due at ``due`` (clock time) fires after ``due - clock.now()`` of real time.
+
+A job only starts the run as a task and returns: APScheduler skips a job that fires while the same
+job id is still running, and a run re-arms its own job (or a command does, mid-run) for "now".
+Runs of one assignment take turns on a lock; claims make each notice go out once whatever runs it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -72,6 +77,8 @@ class ReviewJobs:
         self.notifier = notifier
         self._scheduler_now = scheduler_now
         self._armed: set[int] = set()
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._running: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
         """At start-up: settle what a crash left behind and build every job; returns how many."""
@@ -105,7 +112,7 @@ class ReviewJobs:
 
     def _arm(self, assignment_id: int, due: datetime) -> None:
         run_at = self._scheduler_now() + (due - self.clock.now())
-        self.scheduler.add_job(self.run, "date", run_date=run_at, id=job_id(assignment_id), args=(assignment_id,),
+        self.scheduler.add_job(self._fire, "date", run_date=run_at, id=job_id(assignment_id), args=(assignment_id,),
                                replace_existing=True, misfire_grace_time=None)
         self._armed.add(assignment_id)
 
@@ -120,10 +127,27 @@ class ReviewJobs:
     def armed(self, assignment_id: int) -> bool:
         return assignment_id in self._armed
 
+    def stop(self) -> None:
+        """At shutdown: remove the jobs and cancel runs in progress (a claimed notice stays claimed)."""
+        for assignment_id in list(self._armed):
+            self._disarm(assignment_id)
+        for task in list(self._running):
+            task.cancel()
+
     # Running ------------------------------------------------------------------------------
+    async def _fire(self, assignment_id: int) -> None:
+        self._armed.discard(assignment_id)
+        task = asyncio.get_running_loop().create_task(self.run(assignment_id), name=f"reviews:{assignment_id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
     async def run(self, assignment_id: int) -> None:
         """The job fired: draw reviewers if due, send every notice due, then arm the next moment."""
-        self._armed.discard(assignment_id)
+        lock = self._locks.setdefault(assignment_id, asyncio.Lock())
+        async with lock:
+            await self._run(assignment_id)
+
+    async def _run(self, assignment_id: int) -> None:
         try:
             assignment = await store.get_assignment_by_id(self.db, assignment_id)
             if assignment is None:
