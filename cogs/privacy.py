@@ -83,8 +83,9 @@ class Privacy(commands.GroupCog, group_name="privacy"):
         view = discord.ui.View(timeout=None)
         view.add_item(ForgetButton(interaction.user.id, interaction.guild_id or 0, expires))
         await interaction.response.send_message(
-            f"This deletes your participation counts, applications and gate records {_scope_text(interaction.guild_id)}"
-            ". Resources you shared stay, without your name. It cannot be undone. Confirm before "
+            "This deletes your participation counts, applications, gate records and submitted work "
+            f"{_scope_text(interaction.guild_id)}. Resources you shared and reviews you wrote stay, without your "
+            "name. It cannot be undone. Confirm before "
             f"{when(self.bot.clock.now() + CONFIRM_WINDOW, 'T')}.", view=view, ephemeral=True,
             allowed_mentions=NO_PINGS)
 

@@ -37,7 +37,7 @@ class Profile(commands.Cog):
     @app_commands.guild_only()
     @app_commands.describe(member="Whose card to show (default: yours)")
     async def profile(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
-        """Show a learner's engagement: joined, approved, topics, sessions, resources, weeks in a row."""
+        """Show a learner's engagement: joined, approved, topics, sessions, resources, reviews, streak."""
         who = member or guild_member(interaction)
         await self.bot.participation.flush()
         card = await member_profile(self.bot.db, self.bot.clock, who.guild.id, who.id, joined_at=who.joined_at,
@@ -53,6 +53,8 @@ class Profile(commands.Cog):
         embed.add_field(name="Study sessions attended", value=str(card.totals.sessions_attended))
         embed.add_field(name="Resources shared", value=str(card.totals.resources_shared))
         embed.add_field(name="Upvotes received", value=str(card.totals.upvotes_received))
+        embed.add_field(name="Work submitted", value=str(card.totals.submissions))
+        embed.add_field(name="Reviews given", value=str(card.totals.reviews_given))
         plans_text = await self._plans(who, interaction.user.id)
         if plans_text:
             embed.add_field(name="Study plans", value=plans_text, inline=False)

@@ -11,6 +11,7 @@ A listed table that does not exist (a feature not installed) is skipped.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -81,6 +82,23 @@ USER_DATA: tuple[UserColumn, ...] = (
     UserColumn("plans_progress", "user_id", "delete"),
     UserColumn("plans_checkins", "user_id", "delete"),
     UserColumn("plans_posts", "user_id", "delete", ("id", "plan_id", "key", "sent_at")),
+    # Peer review: a member's submissions (and the reviews on them) go; reviews they wrote stay with
+    # the authors, without their name (unwritten ones are dropped); an assignment stays, without its creator.
+    UserColumn("reviews_assignments", "created_by", "anonymise", ("id", "title", "created_at")),
+    UserColumn("reviews_submissions", "user_id", "delete"),
+    UserColumn("reviews_volunteers", "user_id", "delete"),
+    UserColumn("reviews_reviews", "reviewer_id", "anonymise",
+               ("id", "assignment_id", "submission_id", "scores", "works", "improve", "submitted_at", "helpful_at"),
+               before_forget="DELETE FROM reviews_reviews WHERE {where} AND submitted_at IS NULL"),
+    UserColumn("reviews_notices", "user_id", "delete", ("assignment_id", "key", "sent_at")),
+)
+
+# Data about a member that is found through their rows rather than a user column: ``{scope}`` is
+# ``AND s.guild_id = ?`` for one guild. Export includes it; forget removes it with those rows.
+RELATED_DATA: tuple[tuple[str, str], ...] = (
+    ("reviews received", "SELECT r.id, r.assignment_id, r.submission_id, r.scores, r.works, r.improve, "
+                         "r.submitted_at, r.helpful_at FROM reviews_reviews r JOIN reviews_submissions s "
+                         "ON s.id = r.submission_id WHERE s.user_id = ? AND r.submitted_at IS NOT NULL {scope}"),
 )
 
 # Column names that hold a user id; "…_by" columns (decided_by, created_by) do too.
@@ -143,11 +161,20 @@ async def export_user(db: Database, clock: Clock, *, user_id: int, guild_id: int
         rows = await db.fetchall(f"SELECT {columns} FROM {entry.table} WHERE {where}", (user_id, *extra))
         if rows:
             data[f"{entry.table}.{entry.column}"] = [dict(row) for row in rows]
+    for name, sql in RELATED_DATA:
+        try:
+            rows = await db.fetchall(sql.format(scope="AND s.guild_id = ?" if guild_id else ""),
+                                     (user_id, guild_id) if guild_id else (user_id,))
+        except sqlite3.OperationalError:  # the feature's tables are not installed
+            continue
+        if rows:
+            data[name] = [dict(row) for row in rows]
     return {
         "user_id": user_id,
         "guild_id": guild_id,
         "exported_at": to_db(clock.now()),
-        "about": "Each key is table.column: the rows where that column holds your user id. Participation "
+        "about": "Each key is table.column: the rows where that column holds your user id (\"reviews received\": "
+                 "reviews written on your submissions, without who wrote them). Participation "
                  "is counts per day, never message content. Times are UTC.",
         "data": data,
     }
