@@ -146,8 +146,10 @@ class PlanJobs:
         except Exception:
             log.exception("plan %s: posting what was due failed; trying again in %s", plan_id, RETRY_AFTER)
             delay = RETRY_AFTER  # what is still unclaimed is tried again, not in a tight loop
-        finally:
+        try:
             await self.sync(plan_id, not_before=delay)
+        except Exception as error:  # the database closing under a job at shutdown; the start rebuilds it
+            log.warning("plan %s: could not arm the next post: %s", plan_id, error)
 
     async def post_due(self, plan_id: int) -> list[str]:
         """Post everything of the plan that is due now, each at most once; returns the keys sent."""
