@@ -247,12 +247,14 @@ async def test_privacy_export_and_forget_cover_the_plans_tables(db: Database, cl
     await progress.join(db, clock, plan, BOB)
     await progress.mark(db, clock, plan, (await store.items(db, plan.id))[0], ALICE, done=True)
     unit = await checkins.checkin_week(db, plan, clock.now())
-    await checkins.record(db, clock, plan, unit, ALICE, did="x", next_="", blockers="", private=True)
+    saved = await checkins.record(db, clock, plan, unit, ALICE, did="x", next_="", blockers="", private=False)
+    await checkins.set_message(db, saved.id, 9001)  # posted in the plan's channel (no thread yet)
     assert await privacy.unregistered_user_columns(db) == []
     exported = (await privacy.export_user(db, clock, user_id=ALICE, guild_id=GUILD))["data"]
     assert {"plans_enrolments.user_id", "plans_progress.user_id", "plans_checkins.user_id"} <= set(exported)
     assert exported["plans_checkins.user_id"][0]["did"] == "x"
-    await privacy.forget_user(db, user_id=ALICE, guild_id=GUILD)
+    result = await privacy.forget_user(db, user_id=ALICE, guild_id=GUILD)
+    assert result.checkin_cards == ((555, 9001),)  # the public card quoting her goes too
     for table in ("plans_enrolments", "plans_progress", "plans_checkins"):
         assert await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (ALICE,)) == 0
     assert await progress.is_enrolled(db, plan.id, BOB)

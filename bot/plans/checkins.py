@@ -85,3 +85,15 @@ async def streak(db: Database, plan: Plan, user_id: int, *, now: datetime) -> in
         count += 1
         week -= 1
     return count
+
+
+async def public_cards(db: Database, *, user_id: int, guild_id: int | None) -> list[tuple[int, int]]:
+    """``(channel_id, message_id)`` of a member's posted check-in cards (in the week's thread, else the
+    plan's channel): they quote the member, so ``/privacy forget`` takes them down too."""
+    scope, extra = ("", ()) if guild_id is None else (" AND c.guild_id = ?", (guild_id,))
+    rows = await db.fetchall(
+        "SELECT COALESCE(p.thread_id, p.channel_id, pl.channel_id) AS channel_id, c.message_id "
+        "FROM plans_checkins AS c JOIN plans AS pl ON pl.id = c.plan_id "
+        "LEFT JOIN plans_posts AS p ON p.plan_id = c.plan_id AND p.unit_id = c.unit_id AND p.key LIKE 'card:%' "
+        f"AND p.status = 'sent' WHERE c.user_id = ? AND c.message_id IS NOT NULL{scope}", (user_id, *extra))
+    return [(row["channel_id"], row["message_id"]) for row in rows if row["channel_id"] is not None]

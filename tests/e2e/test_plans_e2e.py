@@ -204,6 +204,14 @@ async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: Coh
     assert data["plans_progress.user_id"][0]["item_id"] == first.id
     assert data["plans_checkins.user_id"][0]["did"] == "Read the overview twice"
     assert "plans_enrolments.user_id" in data
+
+    # /privacy forget deletes it all, and takes down the check-in card that quoted her.
+    asked = await standin.slash("privacy forget", user=standin.alice)
+    forget = next(c for c in asked.component_ids if c.startswith("privacy:forget:"))
+    await standin.click(asked.message, forget, user=standin.alice)
+    await wait_for(lambda: not [m for m in standin.messages_in(target) if "Read the overview" in m.text])
+    assert await progress.done_items(bot.db, plan.id, standin.alice.id) == {}
+    assert not await progress.is_enrolled(bot.db, plan.id, standin.alice.id)
     standin.assert_clean()
 
 
