@@ -171,7 +171,7 @@ class _Solver:
         """Max-weight, max-cardinality matching of ``users`` on allowed pairs (all pairs with ``repeats``)."""
         graph: nx.Graph = nx.Graph()
         graph.add_nodes_from(users)
-        for index, a in enumerate(users):
+        for a in users:
             options = [(self.weight(a, b), b) for b in users if b != a and (repeats or self.allowed(a, b))]
             if top_k is not None:
                 options.sort(reverse=True)

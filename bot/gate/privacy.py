@@ -81,6 +81,13 @@ USER_DATA: tuple[UserColumn, ...] = (
     UserColumn("plans_progress", "user_id", "delete"),
     UserColumn("plans_checkins", "user_id", "delete"),
     UserColumn("plans_posts", "user_id", "delete", ("id", "plan_id", "key", "sent_at")),
+    # Study buddies: the opt-in (topics, note, pause), the member's place in past rounds (group,
+    # answer) go; a round someone ran by hand and the settings stay, without their name.
+    UserColumn("buddies_optins", "user_id", "delete"),
+    UserColumn("buddies_optin_topics", "user_id", "delete"),
+    UserColumn("buddies_members", "user_id", "delete"),
+    UserColumn("buddies_rounds", "invoker_id", "anonymise", ("id", "status", "created_at", "ran_at")),
+    UserColumn("buddies_settings", "configured_by", "anonymise", ("guild_id", "configured_at")),
 )
 
 # Column names that hold a user id; "…_by" columns (decided_by, created_by) do too.
