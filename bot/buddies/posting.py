@@ -37,6 +37,11 @@ async def claim_thread(db: Database, group_id: int) -> bool:
     return bool(rows)
 
 
+async def record_thread_made(db: Database, group_id: int, thread_id: int) -> None:
+    """Discord made the thread (members and intro still to come): remembered at once, for a restart."""
+    await db.execute("UPDATE buddies_groups SET thread_id = ? WHERE id = ?", (thread_id, group_id))
+
+
 async def record_thread(db: Database, group_id: int, outcome: str, thread_id: int | None = None) -> None:
     if outcome not in THREAD_OUTCOMES:
         raise ValueError(f"unknown thread outcome {outcome}")
