@@ -85,7 +85,10 @@ class BuddyPoster:
             try:
                 thread = await self._thread_for(guild, channel, found, group)
                 for user_id in group.user_ids:
-                    await thread.add_user(discord.Object(user_id))
+                    try:
+                        await thread.add_user(discord.Object(user_id))
+                    except discord.NotFound:
+                        log.info("buddy group %s: %s is no longer here to add", group.id, user_id)
                 if thread.last_message_id is None:
                     about = await intro.intro_for(self.bot.db, self.bot.clock, group)
                     await thread.send(intro_text(group, about), allowed_mentions=discord.AllowedMentions(

@@ -22,9 +22,8 @@ from bot.buddies.model import BuddySettings, Round
 from bot.core import CohortBot
 from bot.errors import InvalidInput
 from bot.text import counted
-from bot.ui.autocomplete import topic_autocomplete
 from bot.ui.checks import guild_member
-from bot.ui.render import NO_PINGS, safe, when, when_both
+from bot.ui.render import NO_PINGS, cut, safe, when, when_both
 from cogs._buddies_threads import BuddyPoster, threads_problem
 from cogs._buddies_ui import (
     MetButton,
@@ -44,6 +43,28 @@ WEEKDAY_INDEX = {name.lower(): i for i, name in enumerate(cadence.WEEKDAYS)}
 ANSWER_REPLIES = {"yes": "Great, thank you! Your meeting counts towards your participation.",
                   "not_yet": "Thanks; there is still time. I have noted “not yet”.",
                   "no": "Thanks for saying so; I have noted it. Maybe next round!"}
+
+
+async def topics_of(bot: CohortBot, guild_id: int) -> list[topics.Topic]:
+    return await topics.list_topics(bot.db, guild_id)
+
+
+async def topics_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Completes the last of the comma-separated topics, keeping those typed before it."""
+    if interaction.guild_id is None:
+        return []
+    bot: CohortBot = interaction.client  # type: ignore[assignment]
+    before, _, last = current.rpartition(",")
+    kept = [part.strip() for part in before.split(",") if part.strip()]
+    found = await topics.search_topics(bot.db, interaction.guild_id, last[:100])
+    choices = []
+    for topic in found:
+        if topic.slug in kept:
+            continue
+        value = ", ".join([*kept, topic.slug])
+        if len(value) <= 100:
+            choices.append(app_commands.Choice(name=cut(", ".join([*kept, topic.name]), 100), value=value))
+    return choices[:25]
 
 
 @app_commands.guild_only()
@@ -70,8 +91,12 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         self.bot.remove_dynamic_items(RunButton, MetButton)
 
     # Jobs -------------------------------------------------------------------------------------
-    async def arm(self, guild_id: int) -> None:
-        """(Re)arm the guild's job for its next due thing, derived from the database."""
+    async def arm(self, guild_id: int, *, resume: bool = True) -> None:
+        """(Re)arm the guild's job for its next due thing, derived from the database.
+
+        A round still creating threads is due at once, unless ``resume`` is False (its last attempt
+        failed, or the guild is not available): then it is tried again with the next due thing.
+        """
         settings = await store.get_settings(self.bot.db, guild_id)
         job_id = f"buddies:{guild_id}"
         if settings is None:
@@ -85,7 +110,7 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         checkback = await posting.next_checkback(self.bot.db, guild_id)
         if checkback is not None:
             due = min(due, checkback)
-        if await posting.rounds_posting(self.bot.db, guild_id):
+        if resume and await posting.rounds_posting(self.bot.db, guild_id):
             due = now
         # The domain reads the injected clock, the scheduler real time: fire after the clock's delay.
         run_at = datetime.now(UTC) + max(due - now, timedelta(0))
@@ -96,6 +121,7 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         """The guild's job: run a due scheduled round, finish posting, ask check-backs, then re-arm."""
         await self.bot.wait_until_ready()
         await self.bot.guilds_seeded.wait()
+        done = False
         try:
             async with self._guild_locks.setdefault(guild_id, asyncio.Lock()):
                 guild = self.bot.get_guild(guild_id)
@@ -105,10 +131,11 @@ class Buddies(commands.GroupCog, group_name="buddy"):
                     for found in await posting.rounds_posting(self.bot.db, guild_id):
                         log.info("buddy round %s: %s", found.id, await self.poster.post_round(found))
                     await self.poster.check_back(guild_id)
+                    done = True
         except Exception:
             log.exception("study buddies job failed in guild %s", guild_id)
         finally:
-            await self.arm(guild_id)
+            await self.arm(guild_id, resume=done)
 
     async def sweep(self) -> None:
         """Periodic: expire previews (and grey out their buttons), purge history beyond the cooldown."""
@@ -146,7 +173,7 @@ class Buddies(commands.GroupCog, group_name="buddy"):
 
     # Members ------------------------------------------------------------------------------------
     @app_commands.command(name="join")
-    @app_commands.autocomplete(topics=topic_autocomplete)
+    @app_commands.autocomplete(topics=topics_autocomplete)
     @app_commands.describe(topics="Topics to be matched on, separated by commas (default: your topic roles)",
                            note="A line for your buddies, e.g. 'evenings CET, want to pair on MLOps' (≤ 200)")
     async def join(self, interaction: discord.Interaction, topics: str | None = None, note: str | None = None) -> None:
@@ -265,11 +292,11 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         """Preview a round now, then confirm it (organisers)."""
         member = await self.organiser(interaction)
         settings = await store.require_settings(self.bot.db, member.guild.id)
+        await interaction.response.defer(thinking=True)  # a large pool takes a moment to match
         proposal = await rounds.propose(self.bot.db, self.bot.clock, settings, invoker_id=member.id,
                                         present=self.present(member.guild))
-        await interaction.response.send_message(embed=preview_embed(proposal, settings), view=run_view(proposal.id),
-                                                allowed_mentions=NO_PINGS)
-        message = await interaction.original_response()
+        message = await interaction.followup.send(embed=preview_embed(proposal, settings), view=run_view(proposal.id),
+                                                  allowed_mentions=NO_PINGS, wait=True)
         await rounds.set_preview_message(self.bot.db, proposal.id, message.channel.id, message.id)
 
     async def run_pressed(self, interaction: discord.Interaction, action: str, round_id: int) -> None:
@@ -310,10 +337,6 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         groups = await posting.member_left(self.bot.db, self.bot.clock, payload.guild_id, payload.user.id)
         for group in groups:
             await self.poster.tell_leaver(self.bot.get_guild(payload.guild_id), group, payload.user.id)
-
-
-async def topics_of(bot: CohortBot, guild_id: int) -> list[topics.Topic]:
-    return await topics.list_topics(bot.db, guild_id)
 
 
 async def setup(bot: CohortBot) -> None:

@@ -10,8 +10,8 @@
    crash may have left ``claimed``) — see :func:`groups_to_post`.
 3. Halfway, each thread's check-back is claimed before it is sent (:func:`claim_checkback`).
 
-The proposal confirmation reuses the ``/gate prune`` rules: only the invoker, within
-:data:`bot.gate.inactivity.CONFIRM_WINDOW`, once.
+The proposal's Confirm follows the same rules as ``/gate prune`` (:mod:`bot.confirmations`): only
+the invoker, within five minutes, once.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import confirmations
 from bot.buddies import cadence, store
 from bot.buddies.matching import Candidate, Grouping, Pair, pair, solve
 from bot.buddies.model import BuddySettings, Group, GroupMember, OptIn, Round
 from bot.clock import Clock, from_db, to_db
+from bot.confirmations import CONFIRM_WINDOW, Confirmable
 from bot.db import Database, Row
-from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.gate.inactivity import CONFIRM_WINDOW
+from bot.errors import InvalidInput, NotFound
 from bot.guild_config import get_config
 from bot.sessions.members import member_timezone
 
+PROPOSALS = Confirmable("buddies_rounds", "proposed", "/buddy run", "round")
 PROPOSAL_KEEP_DAYS = 1
 SCHEDULE_GRACE_FRACTION = 4  # a scheduled round missed by more than a quarter period is skipped
 
@@ -176,44 +178,28 @@ async def set_preview_message(db: Database, round_id: int, channel_id: int, mess
                      (channel_id, message_id, round_id))
 
 
-async def _claim_proposal(db: Database, clock: Clock, round_id: int, user_id: int, new_status: str) -> Round:
+async def confirm(db: Database, clock: Clock, round_id: int, *, user_id: int) -> Round:
+    """Run the previewed groups; only the invoker, within five minutes, only once."""
     found = await get_round(db, round_id)
-    if user_id != found.invoker_id:
-        raise NotAllowed(f"Only <@{found.invoker_id}>, who ran this `/buddy run`, can confirm or cancel it.")
-    now = clock.now()
-    if found.status == "proposed" and found.expires_at is not None and now >= found.expires_at:
-        await db.execute("UPDATE buddies_rounds SET status = 'expired' WHERE id = ? AND status = 'proposed'",
-                         (round_id,))
-        raise InvalidInput("This preview expired after 5 minutes; run `/buddy run` again for a fresh one.")
     settings = await store.require_settings(db, found.guild_id)
-    async with db.transaction():
-        changed = await db.execute_returning(
-            "UPDATE buddies_rounds SET status = ?, ran_at = ?, checkback_at = ? WHERE id = ? AND status = 'proposed' "
-            "RETURNING id",
-            (new_status, to_db(now) if new_status == "posting" else None,
-             to_db(cadence.checkback_at(now, settings.cadence)) if new_status == "posting" else None, round_id))
-        if changed and new_status == "posting":
-            await _mark_ran(db, found.guild_id, round_id)
-    if not changed:
-        current = await get_round(db, round_id)
-        raise InvalidInput(f"This round is already {current.status}; run `/buddy run` again if needed.")
+    now = clock.now()
+
+    async def fix_groups() -> None:
+        await db.execute("UPDATE buddies_rounds SET ran_at = ?, checkback_at = ? WHERE id = ?",
+                         (to_db(now), to_db(cadence.checkback_at(now, settings.cadence)), round_id))
+        await _mark_ran(db, found.guild_id, round_id)
+
+    await confirmations.claim(db, clock, PROPOSALS, round_id, user_id=user_id, new_status="posting", also=fix_groups)
     return await get_round(db, round_id)
 
 
-async def confirm(db: Database, clock: Clock, round_id: int, *, user_id: int) -> Round:
-    """Run the previewed groups; only the invoker, within five minutes, only once."""
-    return await _claim_proposal(db, clock, round_id, user_id, "posting")
-
-
 async def cancel(db: Database, clock: Clock, round_id: int, *, user_id: int) -> Round:
-    return await _claim_proposal(db, clock, round_id, user_id, "cancelled")
+    await confirmations.claim(db, clock, PROPOSALS, round_id, user_id=user_id, new_status="cancelled")
+    return await get_round(db, round_id)
 
 
 async def expire_proposals(db: Database, clock: Clock) -> list[Round]:
-    rows = await db.execute_returning(
-        "UPDATE buddies_rounds SET status = 'expired' WHERE status = 'proposed' AND expires_at <= ? RETURNING id",
-        (to_db(clock.now()),))
-    return [await get_round(db, row["id"]) for row in rows]
+    return [await get_round(db, round_id) for round_id in await confirmations.expire(db, clock, PROPOSALS)]
 
 
 async def run_scheduled(db: Database, clock: Clock, settings: BuddySettings, *,
@@ -244,7 +230,3 @@ async def run_scheduled(db: Database, clock: Clock, settings: BuddySettings, *,
                                 scheduled_at=slot)
     return await get_round(db, round_id)
 
-
-def replay(settings: BuddySettings, pool: Sequence[Candidate], history: set[Pair], seed: int) -> Grouping:
-    """The groups a round with ``seed`` gives for this pool and history (to audit a round)."""
-    return solve(pool, history, group_size=settings.group_size, seed=seed)

@@ -237,3 +237,38 @@ async def test_any_note_is_shown_escaped_or_refused_with_its_length(standin: Sta
         if "content" in body or "embeds" in body:
             assert body.get("allowed_mentions", {}).get("parse") == [], request
     standin.assert_clean()
+
+
+# Topics and the preview's confirm --------------------------------------------------------------------------------
+async def test_topics_default_to_the_members_topic_roles(standin: StandIn, bot: CohortBot) -> None:
+    await set_up(standin)
+    role = await standin.add_role("Topic mlops")
+    await standin.slash("topic edit", user=standin.admin, topic="mlops", options={"role": role})
+    await standin.give_roles(standin.alice, role)
+    joined = await standin.slash("buddy join", user=standin.alice)
+    assert "Topics: **MLOps**" in joined.text
+    choices = await standin.autocomplete("buddy join", focused="topics", user=standin.bob, topics="mlops, onl")
+    assert choices[0]["value"] == "mlops, online-learning"
+    picked = await standin.slash("buddy join", user=standin.bob, topics=choices[0]["value"])
+    assert "Topics: **MLOps, Online prediction & online learning**" in picked.text
+    optin = await store.require_optin(bot.db, standin.guild_id, standin.bob.id)
+    assert len(optin.topic_ids) == 2
+
+
+async def test_the_confirm_button_survives_a_restart_and_expires_after_five_minutes(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    await set_up(standin)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("buddy join", user=member)
+    first = await standin.slash("buddy run", user=standin.admin)
+    second = await standin.slash("buddy run", user=standin.admin)
+    bot = await bot_runner.restart(bot, clock=clock)
+    confirm = next(c for c in first.component_ids if c.startswith("buddies:confirm:"))
+    await standin.click(first, confirm, user=standin.admin)
+    await wait_for(lambda: standin.threads(standin.general))
+    clock.advance(timedelta(minutes=5))
+    late = next(c for c in second.component_ids if c.startswith("buddies:confirm:"))
+    refused = await standin.click(second, late, user=standin.admin)
+    assert refused.ephemeral and "expired after 5 minutes" in refused.text
+    await wait_for(lambda: "Expired" in standin.message(second.message_id).text)
+    assert len(standin.threads(standin.general)) == 1
