@@ -301,3 +301,21 @@ async def test_the_intro_names_shared_topics_and_this_plan_week(db: Database, cl
     assert found.shared_topics == ("MLOps",)
     assert found.plan_week is not None and (found.plan_week.number, found.plan_week.unit_title) == (2, "Training")
     assert found.plan_week.items == ("Read Training",)
+
+
+async def test_a_forced_repeat_is_flagged_on_the_round(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    first = await run_now(db, clock, settings, {ALICE, BOB})
+    again = await run_now(db, clock, settings, {ALICE, BOB})
+    assert first.repeats == 0 and again.repeats == 1
+    assert all(m.repeat for m in again.groups[0].members)
+
+
+async def test_group_size_three_makes_trios(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock, group_size=3)
+    people = (ALICE, BOB, CAROL, DAVE, 15, 16)
+    await join_all(db, clock, *people)
+    ran = await run_now(db, clock, settings, set(people))
+    assert sorted(len(g.members) for g in ran.groups) == [3, 3]
+    assert sorted(u for g in ran.groups for u in g.user_ids) == sorted(people)

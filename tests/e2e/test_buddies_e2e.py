@@ -272,3 +272,13 @@ async def test_the_confirm_button_survives_a_restart_and_expires_after_five_minu
     assert refused.ephemeral and "expired after 5 minutes" in refused.text
     await wait_for(lambda: "Expired" in standin.message(second.message_id).text)
     assert len(standin.threads(standin.general)) == 1
+
+
+async def test_the_preview_warns_when_a_pair_repeats_for_want_of_anyone_else(standin: StandIn,
+                                                                            bot: CohortBot) -> None:
+    await set_up(standin)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("buddy join", user=member)
+    await run_round(standin)
+    again = await standin.slash("buddy run", user=standin.admin)
+    assert "⚠" in again.text and "no one else was possible" in again.text
