@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,6 +20,7 @@ from bot.clock import Clock, from_db, to_db
 from bot.confirmations import CONFIRM_WINDOW, Confirmable
 from bot.db import Database, Row
 from bot.errors import InvalidInput, NotFound
+from bot.gate.config import GateConfig
 from bot.participation import COUNTERS
 
 PRUNE_ACTIONS = ("demote", "kick")
@@ -32,6 +33,30 @@ class MemberSince:
 
     user_id: int
     joined_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone in the guild, as Discord lists them: enough to decide whether the report counts them."""
+
+    user_id: int
+    joined_at: datetime | None
+    bot: bool
+    role_ids: frozenset[int]
+
+
+def members_to_check(candidates: Iterable[Candidate], config: GateConfig | None) -> list[MemberSince]:
+    """Everyone who counts: humans, except newcomers still in the application flow (the newcomer role
+    without the member role)."""
+    found = []
+    for candidate in candidates:
+        if candidate.bot:
+            continue
+        if (config is not None and config.newcomer_role_id in candidate.role_ids
+                and config.member_role_id not in candidate.role_ids):
+            continue
+        found.append(MemberSince(candidate.user_id, candidate.joined_at))
+    return found
 
 
 @dataclass(frozen=True)
