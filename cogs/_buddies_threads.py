@@ -16,7 +16,8 @@ import discord
 from bot.buddies import intro, posting, store
 from bot.buddies.model import Group, Round
 from bot.ui.render import NO_PINGS, safe
-from cogs._buddies_ui import dm_text, intro_text, met_view, thread_name
+from cogs._buddies_cards import dm_text, intro_text, thread_name
+from cogs._buddies_views import met_view
 
 if TYPE_CHECKING:
     from bot.core import CohortBot

@@ -22,18 +22,11 @@ from bot.buddies.model import BuddySettings, Round
 from bot.core import CohortBot
 from bot.errors import InvalidInput
 from bot.text import counted
-from bot.ui.checks import guild_member
+from bot.ui.checks import guild_member, require_manager_or_organiser
 from bot.ui.render import NO_PINGS, cut, safe, when, when_both
+from cogs._buddies_cards import preview_embed, show_embed, status_embed
 from cogs._buddies_threads import BuddyPoster, threads_problem
-from cogs._buddies_ui import (
-    MetButton,
-    RunButton,
-    preview_embed,
-    require_manager_or_organiser,
-    run_view,
-    show_embed,
-    status_embed,
-)
+from cogs._buddies_views import MetButton, RunButton, run_view
 
 log = logging.getLogger("cogs.buddies")
 SWEEP_JOB = "buddies:sweep"

@@ -1,24 +1,20 @@
-"""What study buddies look like on Discord: buttons that outlive restarts, the preview, the intro, the cards.
+"""What study buddies look like on Discord: the preview, the intro, the DM and the cards.
 
-A private helper of ``cogs/buddies.py``. Buttons only parse what was pressed and hand it to the cog.
+A private helper of ``cogs/buddies.py``: everything members typed is shown escaped.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.buddies import cadence
 from bot.buddies.history import MeetRate, MemberStatus
 from bot.buddies.intro import Intro
-from bot.buddies.model import ANSWER_WORDS, BuddySettings, Group, Round
-from bot.errors import NotAllowed, NotFound
+from bot.buddies.model import BuddySettings, Group, Round
 from bot.text import counted
-from bot.tree import report_interaction_error
 from bot.ui.render import (
     COLOUR,
     COLOUR_OK,
@@ -32,98 +28,11 @@ from bot.ui.render import (
     when_both,
 )
 
-if TYPE_CHECKING:
-    from cogs.buddies import Buddies
-
 PREVIEW_GROUPS_SHOWN = 40
-MET_STYLES = {"yes": discord.ButtonStyle.success, "not_yet": discord.ButtonStyle.secondary,
-              "no": discord.ButtonStyle.secondary}
 THREAD_NAME_MAX = 100
 STATUS_WORDS = {"proposed": "Waiting for Confirm", "expired": "Expired: nothing was run",
                 "cancelled": "Cancelled: nothing was run", "posting": "Running: creating the threads",
                 "posted": "Running", "checked": "Checked back"}
-
-
-def buddies_cog(interaction: discord.Interaction) -> Buddies:
-    from cogs import buddies  # at call time: cogs.buddies imports this module
-
-    cog = interaction.client.get_cog("Buddies")  # type: ignore[attr-defined]
-    if not isinstance(cog, buddies.Buddies):
-        raise NotFound("Study buddies are not running; try again in a moment.")
-    return cog
-
-
-def require_manager_or_organiser(interaction: discord.Interaction, organiser_role_id: int | None) -> discord.Member:
-    """Manage Server, or the organiser role (``/config organizer-role``), checked at run time."""
-    if interaction.guild is None or not isinstance(interaction.user, discord.Member):
-        raise discord.app_commands.NoPrivateMessage()
-    member = interaction.user
-    if interaction.permissions.manage_guild or interaction.permissions.administrator:
-        return member
-    if organiser_role_id is not None and any(role.id == organiser_role_id for role in member.roles):
-        return member
-    role_hint = f" or the <@&{organiser_role_id}> role" if organiser_role_id else ""
-    raise NotAllowed(f"Only organisers can do that: you need the **Manage Server** permission{role_hint}.")
-
-
-# Buttons ------------------------------------------------------------------------------------------------
-class RunButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                template=r"buddies:(?P<action>confirm|cancel):(?P<id>\d+)"):
-    """Confirm or Cancel under a round preview; only the invoker, within five minutes (checked in the database)."""
-
-    def __init__(self, action: str, round_id: int) -> None:
-        label, style = (("Confirm", discord.ButtonStyle.success) if action == "confirm"
-                        else ("Cancel", discord.ButtonStyle.secondary))
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"buddies:{action}:{round_id}"))
-        self.action = action
-        self.round_id = round_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> RunButton:
-        return cls(match["action"], int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await buddies_cog(interaction).run_pressed(interaction, self.action, self.round_id)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-
-class MetButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                template=r"buddies:met:(?P<group>\d+):(?P<answer>yes|not_yet|no)"):
-    """One answer to "Did you meet?" in a group's thread."""
-
-    def __init__(self, group_id: int, answer: str) -> None:
-        super().__init__(discord.ui.Button(label=ANSWER_WORDS[answer], style=MET_STYLES[answer],
-                                           custom_id=f"buddies:met:{group_id}:{answer}"))
-        self.group_id = group_id
-        self.answer = answer
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> MetButton:
-        return cls(int(match["group"]), match["answer"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await buddies_cog(interaction).met_pressed(interaction, self.group_id, self.answer)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-
-def run_view(round_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(RunButton("confirm", round_id))
-    view.add_item(RunButton("cancel", round_id))
-    return view
-
-
-def met_view(group_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for answer in ANSWER_WORDS:
-        view.add_item(MetButton(group_id, answer))
-    return view
 
 
 # Text --------------------------------------------------------------------------------------------------------
