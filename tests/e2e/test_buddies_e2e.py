@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.buddies import rounds, store
+from bot.buddies import posting, rounds, store
 from bot.clock import FakeClock
 from bot.core import CohortBot
 from bot.db import Database
+from cogs._buddies_cards import thread_name
 from tests.conftest import BotRunner
 from tests.e2e.any_text import UNESCAPED_MENTION, outside_code, texts
 from tests.standin import Reply, StandIn
@@ -282,3 +283,27 @@ async def test_the_preview_warns_when_a_pair_repeats_for_want_of_anyone_else(sta
     await run_round(standin)
     again = await standin.slash("buddy run", user=standin.admin)
     assert "⚠" in again.text and "no one else was possible" in again.text
+
+
+async def test_a_thread_made_just_before_a_crash_is_found_again_not_made_twice(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    await set_up(standin)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("buddy join", user=member)
+    await bot_runner.stop(bot)
+    # The crash: the group was claimed and Discord made its thread, but the bot died before noting it.
+    db = await Database.open(bot_runner.db_path)
+    settings = await store.require_settings(db, standin.guild_id)
+    proposal = await rounds.propose(db, clock, settings, invoker_id=standin.admin.id,
+                                    present={standin.alice.id, standin.bob.id})
+    found = await rounds.confirm(db, clock, proposal.id, user_id=standin.admin.id)
+    [group] = found.groups
+    assert await posting.claim_thread(db, group.id)
+    await db.close()
+    orphan = await standin.create_thread(standin.general, thread_name(found, group), by=standin.bot_member,
+                                         private=True, invitable=False, auto_archive_duration=10080)
+
+    await bot_runner.start(clock=clock)
+    await wait_for(lambda: standin.messages_in(orphan))
+    assert [t.id for t in standin.threads(standin.general)] == [orphan.id] and thread_creations(standin) == 0
+    assert {m.id for m in standin.thread_members(orphan)} >= {standin.alice.id, standin.bob.id}
