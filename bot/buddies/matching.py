@@ -15,6 +15,7 @@ flagged (:attr:`Grouping.repeats`) so the organisers' preview can say so.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ NEUTRAL_ZONE = 0.5        # an unknown zone counts as half-close to everyone
 JITTER = 0.25             # at most; breaks ties differently from round to round
 CANDIDATES = 8            # top-k partners kept per member
 BLOCK = 100               # members matched together at most
+EXHAUSTIVE = 40           # an odd pool up to this size tries every member as the odd one to avoid a repeat
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,12 @@ def solve(pool: Sequence[Candidate], recent: Iterable[Pair], *, group_size: int,
         return Grouping(((next(iter(members)),),))
     solver = _Solver(members, recent_pairs, seed)
     pairs, odd = solver.pairs()
-    groups = solver.trios(pairs, odd) if group_size == 3 else solver.add_odd(pairs, odd)
+    if group_size == 3:
+        groups = solver.trios(pairs, odd)
+    else:
+        groups = solver.add_odd(pairs, odd)
+        if odd is not None and solver.has_repeat(groups) and len(members) <= EXHAUSTIVE:
+            groups = solver.odd_by_trial() or groups
     ordered = tuple(sorted(tuple(sorted(g)) for g in groups))
     repeats = frozenset(p for g in ordered for p in _pairs_in(g) if p in recent_pairs)
     return Grouping(ordered, repeats)
@@ -205,12 +212,47 @@ class _Solver:
 
     # Groups ---------------------------------------------------------------------------------
     def add_odd(self, pairs: list[list[int]], odd: int | None) -> list[list[int]]:
-        """The odd member joins the pair they fit best (fewest recent meetings first)."""
+        """The odd member joins the pair they fit best, among those none of whom they met recently.
+
+        If every pair holds someone they met, the odd member takes the place of one partner
+        (a, b → odd, a) and b joins a pair instead, where b has met no one; only if that fails too
+        is a repeat accepted (and flagged).
+        """
         if odd is None:
             return pairs
-        best = min(pairs, key=lambda g: (self.conflicts(odd, g), -self.fit(odd, g), g))
+        best = self._best_pair(odd, pairs)
+        if self.conflicts(odd, best) == 0:
+            best.append(odd)
+            return pairs
+        for index, (a, b) in enumerate(pairs):
+            for keep, out in ((a, b), (b, a)):
+                if not self.allowed(odd, keep):
+                    continue
+                others = [p for i, p in enumerate(pairs) if i != index]
+                target = self._best_pair(out, others) if others else None
+                if target is not None and self.conflicts(out, target) == 0:
+                    pairs[index] = [odd, keep]
+                    target.append(out)
+                    return pairs
         best.append(odd)
         return pairs
+
+    def has_repeat(self, groups: list[list[int]]) -> bool:
+        return any(not self.allowed(a, b) for g in groups for a, b in itertools.combinations(g, 2))
+
+    def odd_by_trial(self) -> list[list[int]] | None:
+        """Each member in turn as the odd one: the first grouping with no repeat (small pools only)."""
+        for odd in sorted(self.members):
+            pairs, left = self._match(sorted(u for u in self.members if u != odd), top_k=None)
+            if left:
+                continue
+            groups = self.add_odd(pairs, odd)
+            if not self.has_repeat(groups):
+                return groups
+        return None
+
+    def _best_pair(self, user: int, pairs: list[list[int]]) -> list[int]:
+        return min(pairs, key=lambda g: (self.conflicts(user, g), -self.fit(user, g), g))
 
     def trios(self, pairs: list[list[int]], odd: int | None) -> list[list[int]]:
         """Trios from the matching: the best pairs stay as cores, the others' members join them one each."""
