@@ -31,6 +31,7 @@ from cogs._buddies_views import MetButton, RunButton, run_view
 log = logging.getLogger("cogs.buddies")
 SWEEP_JOB = "buddies:sweep"
 SWEEP_MINUTES = 5
+RETRY_AFTER = timedelta(minutes=5)
 WEEKDAY_CHOICES = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAY_INDEX = {name.lower(): i for i, name in enumerate(cadence.WEEKDAYS)}
 ANSWER_REPLIES = {"yes": "Great, thank you! Your meeting counts towards your participation.",
@@ -87,8 +88,9 @@ class Buddies(commands.GroupCog, group_name="buddy"):
     async def arm(self, guild_id: int, *, resume: bool = True) -> None:
         """(Re)arm the guild's job for its next due thing, derived from the database.
 
-        A round still creating threads is due at once, unless ``resume`` is False (its last attempt
-        failed, or the guild is not available): then it is tried again with the next due thing.
+        A round still creating threads is due at once. With ``resume`` False (the last attempt failed,
+        or the guild is not available) nothing is due sooner than ``RETRY_AFTER``, so a failure is
+        retried calmly instead of in a loop.
         """
         settings = await store.get_settings(self.bot.db, guild_id)
         job_id = f"buddies:{guild_id}"
@@ -103,8 +105,10 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         checkback = await posting.next_checkback(self.bot.db, guild_id)
         if checkback is not None:
             due = min(due, checkback)
-        if resume and await posting.rounds_posting(self.bot.db, guild_id):
+        if await posting.rounds_posting(self.bot.db, guild_id):
             due = now
+        if not resume:
+            due = max(due, now + RETRY_AFTER)
         # The domain reads the injected clock, the scheduler real time: fire after the clock's delay.
         run_at = datetime.now(UTC) + max(due - now, timedelta(0))
         self.bot.scheduler.add_job(self.tick, "date", run_date=run_at, args=[guild_id], id=job_id,

@@ -319,3 +319,19 @@ async def test_group_size_three_makes_trios(db: Database, clock: FakeClock) -> N
     ran = await run_now(db, clock, settings, set(people))
     assert sorted(len(g.members) for g in ran.groups) == [3, 3]
     assert sorted(u for g in ran.groups for u in g.user_ids) == sorted(people)
+
+
+async def test_a_check_back_cut_short_by_a_crash_is_not_asked_again(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    ran = await run_now(db, clock, settings, {ALICE, BOB})
+    [group] = ran.groups
+    await posting.claim_thread(db, group.id)
+    await posting.record_thread(db, group.id, "created", 9001)
+    await posting.finish_posting(db, ran.id)
+    clock.advance(timedelta(days=4))
+    assert await posting.claim_checkback(db, group.id)  # ... and the process dies before sending
+    assert await posting.due_checkbacks(db, clock, GUILD) == []
+    await posting.finish_checkbacks(db, clock, GUILD)
+    assert (await rounds.get_round(db, ran.id)).status == "checked"
+    assert await posting.next_checkback(db, GUILD) is None

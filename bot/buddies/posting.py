@@ -79,7 +79,10 @@ async def record_checkback(db: Database, group_id: int, message_id: int | None) 
 
 
 async def finish_checkbacks(db: Database, clock: Clock, guild_id: int) -> None:
-    """Rounds past halfway whose threads were all asked are 'checked' (no-thread groups are not asked)."""
+    """Rounds past halfway whose threads were all asked are 'checked' (no-thread groups are not asked).
+
+    A check-back still 'claimed' was cut short by a crash; like every claim, it is not sent again.
+    """
     await db.execute(
         "UPDATE buddies_groups SET checkback_status = 'skipped' WHERE checkback_status = 'pending' "
         "AND thread_status != 'created' AND round_id IN (SELECT id FROM buddies_rounds WHERE guild_id = ? "
@@ -87,7 +90,7 @@ async def finish_checkbacks(db: Database, clock: Clock, guild_id: int) -> None:
     await db.execute(
         "UPDATE buddies_rounds SET status = 'checked' WHERE guild_id = ? AND status = 'posted' AND checkback_at <= ? "
         "AND NOT EXISTS (SELECT 1 FROM buddies_groups WHERE round_id = buddies_rounds.id "
-        "AND checkback_status IN ('pending', 'claimed'))", (guild_id, to_db(clock.now())))
+        "AND checkback_status = 'pending')", (guild_id, to_db(clock.now())))
 
 
 async def next_checkback(db: Database, guild_id: int) -> datetime | None:
