@@ -62,6 +62,12 @@ class BuddyPoster:
         for group in posting.groups_to_post(found):
             if group.thread_status == "pending" and not await posting.claim_thread(self.bot.db, group.id):
                 continue
+            if len(group.members) == 1:
+                await self._dm(guild, group.user_ids[0], "No one else is in this round of study buddies in "
+                               f"**{safe(guild.name, 100)}**, so there is no buddy for you this time. "
+                               "You stay in the pool for the next round.")
+                await posting.record_thread(self.bot.db, group.id, "alone")
+                continue
             outcome = await self._post_group(guild, settings.channel_id, found, group, problem)
             if outcome == "dm" and problem is None:
                 problem = "Discord refused to create a private thread there."
@@ -69,11 +75,6 @@ class BuddyPoster:
             dm += outcome == "dm"
         await store.set_threads_problem(self.bot.db, found.guild_id, problem if dm else None)
         await posting.finish_posting(self.bot.db, found.id)
-        for group in found.groups:
-            if group.thread_status == "alone":
-                await self._dm(guild, group.user_ids[0], "No one else is in this round of study buddies in "
-                               f"**{safe(guild.name, 100)}**, so there is no buddy for you this time. "
-                               "You stay in the pool for the next round.")
         summary = f"{made} private thread{'s' if made != 1 else ''} created"
         if dm:
             summary += f", {dm} group{'s' if dm != 1 else ''} told by DM ({problem})"

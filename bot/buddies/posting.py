@@ -16,7 +16,7 @@ from bot.clock import Clock, from_db, to_db
 from bot.db import Database
 from bot.errors import InvalidInput, NotAllowed
 
-THREAD_OUTCOMES = ("created", "dm", "failed")
+THREAD_OUTCOMES = ("created", "dm", "alone", "failed")
 
 
 async def rounds_posting(db: Database, guild_id: int) -> list[Round]:

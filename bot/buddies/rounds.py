@@ -140,8 +140,8 @@ async def _write(db: Database, clock: Clock, settings: BuddySettings, grouping: 
     assert round_id is not None
     for position, members in enumerate(grouping.groups, start=1):
         group_id, _ = await db.execute(
-            "INSERT INTO buddies_groups (guild_id, round_id, position, thread_status) VALUES (?, ?, ?, ?)",
-            (settings.guild_id, round_id, position, "alone" if len(members) == 1 else "pending"))
+            "INSERT INTO buddies_groups (guild_id, round_id, position) VALUES (?, ?, ?)",
+            (settings.guild_id, round_id, position))
         await db.executemany(
             "INSERT INTO buddies_members (guild_id, round_id, group_id, user_id, repeat) VALUES (?, ?, ?, ?, ?)",
             [(settings.guild_id, round_id, group_id, user_id,

@@ -177,12 +177,16 @@ async def test_a_member_who_leaves_is_dropped_and_their_group_told(standin: Stan
     assert await store.get_optin(bot.db, standin.guild_id, standin.bob.id) is None
 
 
-async def test_a_pool_of_one_gets_a_dm(standin: StandIn, bot: CohortBot) -> None:
+async def test_a_pool_of_one_gets_one_dm(standin: StandIn, bot: CohortBot, bot_runner: BotRunner,
+                                        clock: FakeClock) -> None:
     await set_up(standin)
     await standin.slash("buddy join", user=standin.alice)
     await run_round(standin)
     dm = await wait_for(lambda: standin.dms_to(standin.alice))
     assert "No one else is in this round" in dm[0].text and thread_creations(standin) == 0
+    await bot_runner.restart(bot, clock=clock)
+    await asyncio.sleep(0.3)
+    assert len(standin.dms_to(standin.alice)) == 1
 
 
 # Bad input and permissions --------------------------------------------------------------------------------------
