@@ -92,6 +92,13 @@ USER_DATA: tuple[UserColumn, ...] = (
                ("id", "assignment_id", "submission_id", "scores", "works", "improve", "submitted_at", "helpful_at"),
                before_forget="DELETE FROM reviews_reviews WHERE {where} AND submitted_at IS NULL"),
     UserColumn("reviews_notices", "user_id", "delete", ("assignment_id", "key", "sent_at")),
+    # Study buddies: the opt-in (topics, note, pause), the member's place in past rounds (group,
+    # answer) go; a round someone ran by hand and the settings stay, without their name.
+    UserColumn("buddies_optins", "user_id", "delete"),
+    UserColumn("buddies_optin_topics", "user_id", "delete"),
+    UserColumn("buddies_members", "user_id", "delete"),
+    UserColumn("buddies_rounds", "invoker_id", "anonymise", ("id", "status", "created_at", "ran_at")),
+    UserColumn("buddies_settings", "configured_by", "anonymise", ("guild_id", "configured_at")),
 )
 
 # Data about a member that is found through their rows rather than a user column: ``{scope}`` is
