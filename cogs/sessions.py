@@ -1,4 +1,10 @@
-"""/session: schedule study sessions, answer them, get reminded, take attendance, export calendars."""
+"""/session: schedule study sessions, answer them, get reminded, take attendance, export calendars.
+
+The cog declares the commands and events and keeps the jobs in step; its helpers hold the rest:
+``_sessions_rsvp`` (answers and notices), ``_sessions_lists`` (list pages, autocomplete),
+``_sessions_discord`` (cards, reminders, native events) and ``_sessions_cards`` (embeds, buttons).
+The rules live in ``bot.sessions``.
+"""
 
 from __future__ import annotations
 
@@ -16,40 +22,26 @@ from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput
 from bot.sessions import attendance, ics, members, rsvp, store
-from bot.sessions.jobs import DeliveryFailed, SessionJobs
-from bot.sessions.model import RsvpResult, RsvpStatus, Session, SessionFull
+from bot.sessions.jobs import SessionJobs
+from bot.sessions.model import RsvpStatus, Session
 from bot.sessions.recurrence import Repeat
 from bot.sessions.timeparse import format_duration, parse_duration, parse_until, parse_when
 from bot.text import counted
-from bot.topics import Topic
 from bot.ui.autocomplete import timezone_autocomplete, topic_autocomplete
 from bot.ui.checks import guild_member, require_organiser
-from bot.ui.paging import Page, clamp_page, page_footer, page_view
-from bot.ui.render import COLOUR, NO_PINGS, cut, safe, when_both
+from bot.ui.paging import page_view
+from bot.ui.render import NO_PINGS, safe, when_both
 from bot.ui.render import when as timestamp
-from cogs._sessions_cards import RsvpButton, attendance_embed, list_line, people, waitlist_view
+from cogs._sessions_cards import RsvpButton, attendance_embed, people
 from cogs._sessions_discord import SessionMessenger
+from cogs._sessions_lists import SessionLists, session_autocomplete
+from cogs._sessions_rsvp import SessionAnswers
 
 log = logging.getLogger("bot.sessions")
-PER_PAGE = 8
 DEFAULT_DURATION = "60m"
 # Test-only: seconds to wait between claiming a delivery and sending it, so the crash test can
 # SIGKILL the process exactly there. Never set in production.
 PAUSE_AFTER_CLAIM_ENV = "COHORT_TEST_PAUSE_AFTER_CLAIM"
-ANSWER_TEXT = {RsvpStatus.GOING: "You are going", RsvpStatus.MAYBE: "You might come",
-               RsvpStatus.NO: "You can't come", RsvpStatus.WAITLIST: "You are on the waitlist"}
-
-
-async def session_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
-    """Upcoming sessions by number or title."""
-    if interaction.guild_id is None:
-        return []
-    bot: CohortBot = interaction.client  # type: ignore[assignment]
-    found = await store.list_upcoming(bot.db, bot.clock, interaction.guild_id, limit=200)
-    needle = current.strip().lstrip("#").lower()
-    matches = [s for s in found if not needle or needle in str(s.id) or needle in s.title.lower()]
-    return [app_commands.Choice(name=cut(f"#{s.id} {s.title} · {s.starts_at:%Y-%m-%d %H:%M} UTC", 100), value=s.id)
-            for s in matches[:25]]
 
 
 @app_commands.guild_only()
@@ -61,13 +53,15 @@ class Sessions(commands.GroupCog, group_name="session"):
         self.messenger = SessionMessenger(bot)
         self.jobs = SessionJobs(bot.db, bot.clock, bot.scheduler, self.messenger, bot.participation,
                                 pause_after_claim=float(os.environ.get(PAUSE_AFTER_CLAIM_ENV) or 0))
+        self.answers = SessionAnswers(bot, self.messenger)
+        self.lists = SessionLists(bot)
         self.jobs_ready = asyncio.Event()  # set once the jobs were built from the database at start
         self._jobs_started = False
         super().__init__()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(RsvpButton)
-        self.bot.pagers["sessions"] = self.render_page
+        self.bot.pagers["sessions"] = self.lists.render_page
 
     async def cog_unload(self) -> None:
         for job in self.bot.scheduler.get_jobs():
@@ -167,32 +161,9 @@ class Sessions(commands.GroupCog, group_name="session"):
         member = guild_member(interaction)
         slug = (await topics.get_topic(self.bot.db, member.guild.id, topic)).slug if topic else ""
         state = f"{slug}.{int(mine)}"
-        page = await self.render_page(interaction, state, 0)
+        page = await self.lists.render_page(interaction, state, 0)
         await interaction.response.send_message(embed=page.embed, view=page_view("sessions", state, page),
                                                 ephemeral=mine, allowed_mentions=NO_PINGS)
-
-    async def render_page(self, interaction: discord.Interaction, state: str, page: int) -> Page:
-        """One page of upcoming sessions; ``state`` is ``"<topic slug>.<mine 0|1>"``."""
-        assert interaction.guild is not None
-        slug, _, mine = state.rpartition(".")
-        topic: Topic | None = await topics.get_topic(self.bot.db, interaction.guild.id, slug) if slug else None
-        member_id = interaction.user.id if mine == "1" else None
-        filters = {"topic_id": topic.id if topic else None, "member_id": member_id}
-        total = await store.count_upcoming(self.bot.db, self.bot.clock, interaction.guild.id, **filters)
-        page, pages = clamp_page(page, total, PER_PAGE)
-        found = await store.list_upcoming(self.bot.db, self.bot.clock, interaction.guild.id, **filters,
-                                          offset=page * PER_PAGE, limit=PER_PAGE)
-        heading = "Your upcoming sessions" if member_id else "Upcoming sessions"
-        embed = discord.Embed(title=heading + (f" · {safe(topic.name, 100)}" if topic else ""), colour=COLOUR)
-        if not found:
-            embed.description = "Nothing scheduled. Organisers schedule sessions with `/session schedule`."
-        names = {t.id: t.name for t in await topics.list_topics(self.bot.db, interaction.guild.id)}
-        counts = await rsvp.counts_for(self.bot.db, [session.id for session in found])
-        for session in found:
-            name, value = list_line(session, counts[session.id], names.get(session.topic_id or 0))
-            embed.add_field(name=name, value=value, inline=False)
-        embed.set_footer(text=page_footer(page, pages, total, "sessions"))
-        return Page(embed, page, pages)
 
     @app_commands.command(name="show")
     @app_commands.rename(session_id="id")
@@ -218,69 +189,11 @@ class Sessions(commands.GroupCog, group_name="session"):
     async def rsvp_(self, interaction: discord.Interaction, session_id: int,
                     status: Literal["going", "maybe", "no"]) -> None:
         """Answer a session: going, maybe or no."""
-        member = guild_member(interaction)
-        session = await store.get_session(self.bot.db, member.guild.id, session_id)
-        try:
-            result = await rsvp.answer(self.bot.db, self.bot.clock, session, member.id, RsvpStatus(status))
-        except SessionFull as full:
-            await self._offer_waitlist(interaction, full)
-            return
-        await interaction.response.send_message(self._answer_text(result), ephemeral=True, allowed_mentions=NO_PINGS)
-        await self._after_answer(result, refresh_card=True)
+        await self.answers.answer(interaction, session_id, RsvpStatus(status))
 
     async def answer_from_button(self, interaction: discord.Interaction, session_id: int, answer: str) -> None:
-        """A Going/Maybe/Can't button on a card, or "Join the waitlist" on the offer."""
-        member = guild_member(interaction)
-        session = await store.get_session(self.bot.db, member.guild.id, session_id)
-        status = RsvpStatus(answer)
-        try:
-            result = await rsvp.answer(self.bot.db, self.bot.clock, session, member.id, status,
-                                       join_waitlist=status is RsvpStatus.WAITLIST)
-        except SessionFull as full:
-            await self._offer_waitlist(interaction, full)
-            return
-        if status is RsvpStatus.WAITLIST:  # clicked in the ephemeral offer: answer there, update the card
-            await interaction.response.edit_message(content=self._answer_text(result), view=None)
-            await self._after_answer(result, refresh_card=True)
-            return
-        embed, view = await self.messenger.render(result.session)
-        await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NO_PINGS)
-        await interaction.followup.send(self._answer_text(result), ephemeral=True, allowed_mentions=NO_PINGS)
-        await self._after_answer(result, refresh_card=False)
-
-    @staticmethod
-    async def _offer_waitlist(interaction: discord.Interaction, full: SessionFull) -> None:
-        """Not an error to hide: the reply offers the waitlist (or says where in line the member is)."""
-        view = waitlist_view(full.session.id) if full.position is None else discord.utils.MISSING
-        await interaction.response.send_message(full.message, view=view, ephemeral=True, allowed_mentions=NO_PINGS)
-
-    def _answer_text(self, result: RsvpResult) -> str:
-        title = safe(result.session.title, 100)
-        if result.status is RsvpStatus.WAITLIST:
-            return f"{ANSWER_TEXT[result.status]} for **{title}**: number {result.waitlist_position} in line."
-        prefix = ANSWER_TEXT[result.status] if result.changed else f"No change: {ANSWER_TEXT[result.status].lower()}"
-        return f"{prefix} to **{title}** ({timestamp(result.session.starts_at, 'F')})."
-
-    async def _after_answer(self, result: RsvpResult, *, refresh_card: bool) -> None:
-        if refresh_card and result.changed:
-            await self.messenger.refresh_card(result.session)
-        await self._tell_promoted(result.session, result.promoted)
-
-    async def _tell_promoted(self, session: Session, promoted: tuple[int, ...]) -> None:
-        if not promoted:
-            return
-        text = (f"🎉 A place freed up: you are now going to **{safe(session.title, 100)}** "
-                f"({timestamp(session.starts_at, 'F')}, session #{session.id}).")
-        await self._tell(session, list(promoted), text)
-
-    async def _tell(self, session: Session, user_ids: list[int], text: str) -> bool:
-        """Tell members about a change; the change stands even if Discord refuses the notice."""
-        try:
-            await self.messenger.notify(session, user_ids, text)
-        except DeliveryFailed as error:
-            log.warning("session %s: could not tell members: %s", session.id, error)
-            return False
-        return True
+        """A Going/Maybe/Can't button on a card (``_sessions_cards.RsvpButton`` calls this), or the waitlist offer."""
+        await self.answers.answer_from_button(interaction, session_id, answer)
 
     @app_commands.command(name="edit")
     @app_commands.rename(session_id="id")
@@ -318,9 +231,9 @@ class Sessions(commands.GroupCog, group_name="session"):
                             for c in result.changes)
         going = await rsvp.members(self.bot.db, updated.id, RsvpStatus.GOING)
         going = [user_id for user_id in going if user_id not in result.promoted]
-        told = await self._tell(updated, going, f"✏️ **{safe(updated.title, 100)}** (session #{updated.id}) "
+        told = await self.answers.tell(updated, going, f"✏️ **{safe(updated.title, 100)}** (session #{updated.id}) "
                                                 f"changed:\n{summary}")
-        await self._tell_promoted(updated, result.promoted)
+        await self.answers.tell_promoted(updated, result.promoted)
         outcome = (f"{counted(len(going), 'member')} going {'was' if len(going) == 1 else 'were'} told." if told else
                    f"I could not post the notice in <#{updated.channel_id}>, so members were not told.")
         await interaction.followup.send(f"Updated session #{updated.id}:\n{summary}\n{outcome}", ephemeral=True,
@@ -347,7 +260,7 @@ class Sessions(commands.GroupCog, group_name="session"):
                 await self.messenger.cancel_native_event(occurrence)
             await self.jobs.sync(occurrence.id)
             answered = await rsvp.members(self.bot.db, occurrence.id, RsvpStatus.GOING, RsvpStatus.MAYBE)
-            if await self._tell(occurrence, answered, f"❌ **{safe(occurrence.title, 100)}** "
+            if await self.answers.tell(occurrence, answered, f"❌ **{safe(occurrence.title, 100)}** "
                                                       f"({timestamp(occurrence.starts_at, 'F')}, session "
                                                       f"#{occurrence.id}) is cancelled.{why}"):
                 told += len(answered)
@@ -375,11 +288,7 @@ class Sessions(commands.GroupCog, group_name="session"):
         found_topic = await topics.get_topic(self.bot.db, member.guild.id, topic) if topic else None
         sessions = await store.calendar_sessions(self.bot.db, self.bot.clock, member.guild.id,
                                                  topic_id=found_topic.id if found_topic else None)
-        anchors = {}
-        for series_id in {s.series_id for s in sessions if s.series_id is not None}:
-            anchor = await store.series_anchor(self.bot.db, series_id)
-            if anchor is not None:
-                anchors[series_id] = anchor
+        anchors = await store.series_anchors(self.bot.db, sessions)
         names = {t.id: t.name for t in await topics.list_topics(self.bot.db, member.guild.id)}
         name = f"{member.guild.name} study sessions" + (f" · {found_topic.name}" if found_topic else "")
         data = await asyncio.to_thread(ics.build_calendar, sessions, anchors, now=self.bot.clock.now(), name=name,

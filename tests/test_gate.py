@@ -259,6 +259,24 @@ async def test_missing_application_says_it_may_have_been_deleted(db: Database) -
 
 
 # Newcomer follow-up ------------------------------------------------------------------------------
+async def test_the_follow_up_visits_only_guilds_with_a_gate(db: Database, clock: FakeClock) -> None:
+    assert await gate_config.configured_guild_ids(db) == []
+    await make_gate(db, clock)
+    assert await gate_config.configured_guild_ids(db) == [GUILD]
+
+
+async def test_only_people_who_joined_since_the_setup_and_were_not_welcomed_are_owed_a_welcome(
+        db: Database, clock: FakeClock) -> None:
+    config = await make_gate(db, clock)
+    after, before = config.configured_at + timedelta(minutes=1), config.configured_at - timedelta(days=1)
+    assert newcomers.owed_welcome(after, config.configured_at, welcomed=False, member=False)
+    assert newcomers.owed_welcome(config.configured_at, config.configured_at, welcomed=False, member=False)
+    assert not newcomers.owed_welcome(before, config.configured_at, welcomed=False, member=False)
+    assert not newcomers.owed_welcome(after, config.configured_at, welcomed=True, member=False)
+    assert not newcomers.owed_welcome(after, config.configured_at, welcomed=False, member=True)
+    assert not newcomers.owed_welcome(None, config.configured_at, welcomed=False, member=False)
+
+
 async def test_welcome_is_claimed_once(db: Database, clock: FakeClock) -> None:
     await make_gate(db, clock)
     await newcomers.record_join(db, guild_id=GUILD, user_id=ALICE, joined_at=clock.now(),

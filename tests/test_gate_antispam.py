@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.gate.antispam import MENTION_TIMEOUT, MessageFacts, count_links, has_invite, judge
+from bot.gate.antispam import (
+    MENTION_TIMEOUT,
+    MessageFacts,
+    count_links,
+    has_invite,
+    judge,
+    may_break_a_rule,
+    only_newcomer,
+)
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -57,3 +65,25 @@ def test_links_and_invites_are_counted() -> None:
 def test_judging_any_text_is_total_and_moderators_are_never_timed_out(content: str, mentions: int) -> None:
     verdict = judge(facts(content, mentions=mentions, moderator=True), max_links=3, max_mentions=5)
     assert verdict is None or verdict.timeout is None
+
+
+def test_only_newcomer_means_the_newcomer_role_and_no_other() -> None:
+    assert only_newcomer({11}, 11)
+    assert not only_newcomer({11, 12}, 11)
+    assert not only_newcomer({12}, 11)
+    assert not only_newcomer(set(), 11)
+
+
+def test_a_message_is_looked_at_only_with_enough_mentions_or_from_a_newcomer_only_member() -> None:
+    assert not may_break_a_rule(mentions=4, only_newcomer=False, max_mentions=5)
+    assert may_break_a_rule(mentions=5, only_newcomer=False, max_mentions=5)
+    assert may_break_a_rule(mentions=0, only_newcomer=True, max_mentions=5)
+
+
+@given(st.integers(0, 60), st.booleans(), st.integers(2, 50), st.booleans(), st.booleans())
+def test_a_message_skipped_by_the_quick_check_breaks_no_rule(mentions: int, newcomer: bool, max_mentions: int,
+                                                             moderator: bool, invite: bool) -> None:
+    message = facts("discord.gg/abc " * invite + "https://a.org " * 9, mentions=mentions, moderator=moderator,
+                    newcomer=newcomer)
+    if not may_break_a_rule(mentions=mentions, only_newcomer=newcomer, max_mentions=max_mentions):
+        assert judge(message, max_links=3, max_mentions=max_mentions) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,8 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import InvalidInput, NotAllowed
 from bot.gate import inactivity
-from bot.gate.inactivity import MemberSince
+from bot.gate.config import setup_gate
+from bot.gate.inactivity import Candidate, MemberSince
 from bot.gate.profile import member_profile, weeks_in_a_row
 from bot.participation import ParticipationRecorder
 
@@ -197,3 +198,16 @@ async def test_profile_sums_participation_and_streak(db: Database, clock: FakeCl
     card = await member_profile(db, clock, GUILD, ALICE)
     assert card.totals.sessions_attended == 3 and card.totals.resources_shared == 6
     assert card.active_weeks_in_a_row == 3 and card.approved_at is None
+
+
+async def test_the_report_counts_humans_but_not_newcomers_still_applying(db: Database, clock: FakeClock) -> None:
+    config = await setup_gate(db, clock, guild_id=GUILD, configured_by=MOD, newcomer_role_id=11, member_role_id=12,
+                              review_channel_id=21)
+    joined = datetime(2025, 6, 1, tzinfo=UTC)
+    people = [Candidate(ALICE, joined, False, frozenset({12})), Candidate(BOB, joined, False, frozenset({11})),
+              Candidate(CAROL, None, False, frozenset({11, 12})), Candidate(MOD, joined, True, frozenset()),
+              Candidate(OTHER_MOD, joined, False, frozenset())]
+    assert inactivity.members_to_check(people, config) == [
+        MemberSince(ALICE, joined), MemberSince(CAROL, None), MemberSince(OTHER_MOD, joined)]
+    without_gate = inactivity.members_to_check(people, None)
+    assert [m.user_id for m in without_gate] == [ALICE, BOB, CAROL, OTHER_MOD]

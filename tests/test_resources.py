@@ -11,6 +11,8 @@ from bot import guild_config, topics
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import InvalidInput, NotAllowed
+from bot.gate.inactivity import member_totals
+from bot.participation import ParticipationRecorder
 from bot.resources import library, search, starter
 from bot.resources.model import DuplicateResource, ResourceNotFound, clean_note, clean_title, parse_tags
 from bot.resources.urls import normalise_url, title_from_url
@@ -207,6 +209,28 @@ async def test_upvote_toggles_and_is_one_per_member(db: Database, clock: FakeClo
     again = await library.toggle_upvote(db, clock, guild_id=GUILD, resource_id=res.id, user_id=BOB)
     assert not again.on and again.resource.votes == 1
     assert await db.fetchval("SELECT COUNT(*) FROM resources_votes WHERE resource_id = ?", (res.id,)) == 1
+
+
+async def test_a_vote_credits_the_sharer_and_taking_it_back_debits_them(db: Database, clock: FakeClock,
+                                                                         topic_ids: dict[str, int]) -> None:
+    res = await share(db, clock, topic_ids["mlops"], "https://example.org/a")
+    recorder = ParticipationRecorder(db, clock)
+    assert (await library.vote(db, clock, recorder, guild_id=GUILD, resource_id=res.id, user_id=BOB)).on
+    await recorder.flush()
+    assert (await member_totals(db, GUILD, ALICE)).upvotes_received == 1
+    assert not (await library.vote(db, clock, recorder, guild_id=GUILD, resource_id=res.id, user_id=BOB)).on
+    await recorder.flush()
+    assert (await member_totals(db, GUILD, ALICE)).upvotes_received == 0
+    assert (await member_totals(db, GUILD, BOB)).upvotes_received == 0
+
+
+async def test_a_vote_for_a_resource_without_a_sharer_credits_nobody(db: Database, clock: FakeClock,
+                                                                      topic_ids: dict[str, int]) -> None:
+    res = await share(db, clock, topic_ids["mlops"], "https://example.org/a")
+    await db.execute("UPDATE resources SET author_id = NULL WHERE id = ?", (res.id,))  # as /privacy forget does
+    recorder = ParticipationRecorder(db, clock)
+    assert (await library.vote(db, clock, recorder, guild_id=GUILD, resource_id=res.id, user_id=BOB)).on
+    assert recorder.pending == 0
 
 
 async def test_nobody_upvotes_their_own_share(db: Database, clock: FakeClock, topic_ids: dict[str, int]) -> None:

@@ -21,7 +21,7 @@ from bot import topics
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.resources import library, transfer
-from cogs.resources import _Download
+from bot.resources.download import Download as _Download
 from tests.local_http import serve
 
 GUILD, OTHER_GUILD, ADMIN = 111, 222, 9

@@ -114,3 +114,13 @@ async def test_utc_sessions_are_written_in_utc(db: Database, clock: FakeClock) -
     await schedule(db, clock, datetime(2026, 2, 3, 18, 0, tzinfo=UTC), zone="UTC")
     raw = ics.build_calendar(await store.calendar_sessions(db, clock, GUILD), {}, now=clock.now(), name="x")
     assert b"DTSTART:20260203T180000Z" in raw
+
+
+async def test_series_anchors_are_those_of_the_series_in_the_list(db: Database, clock: FakeClock) -> None:
+    weekly = await schedule(db, clock, datetime(2026, 2, 3, 18, 0, tzinfo=BERLIN), repeat=Repeat.WEEKLY)
+    await schedule(db, clock, datetime(2026, 2, 4, 18, 0, tzinfo=BERLIN))
+    sessions = await store.calendar_sessions(db, clock, GUILD)
+    assert weekly.series_id is not None and len(sessions) == 2  # a series stores its next occurrence only
+    anchor = (datetime(2026, 2, 3, 18, 0), "Europe/Berlin")  # the first wall time, in the organiser's zone
+    assert await store.series_anchors(db, sessions) == {weekly.series_id: anchor}
+    assert await store.series_anchors(db, [s for s in sessions if s.series_id is None]) == {}

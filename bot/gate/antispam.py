@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,6 +53,16 @@ def has_invite(content: str) -> bool:
 
 def in_first_day(joined_at: datetime | None, now: datetime) -> bool:
     return joined_at is not None and now - joined_at < NEWCOMER_WINDOW
+
+
+def only_newcomer(role_ids: Collection[int], newcomer_role_id: int) -> bool:
+    """Holds the newcomer role and no other (``role_ids`` leaves out @everyone)."""
+    return len(role_ids) == 1 and newcomer_role_id in role_ids
+
+
+def may_break_a_rule(*, mentions: int, only_newcomer: bool, max_mentions: int) -> bool:
+    """False for the common message that no rule can catch, decided before its text is looked at."""
+    return mentions >= max_mentions or only_newcomer
 
 
 def judge(facts: MessageFacts, *, max_links: int, max_mentions: int) -> Verdict | None:

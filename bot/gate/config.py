@@ -204,6 +204,11 @@ async def set_scoring(db: Database, guild_id: int, **changes: int | None) -> Gat
     return await require_gate_config(db, guild_id)
 
 
+async def configured_guild_ids(db: Database) -> list[int]:
+    """Every guild whose gate is set up (the periodic follow-up visits each)."""
+    return [row["guild_id"] for row in await db.fetchall("SELECT guild_id FROM gate_config")]
+
+
 class ConfigCache:
     """Gate settings kept in memory for the per-message path; the database stays the source of truth.
 

@@ -86,6 +86,12 @@ async def welcomed_user_ids(db: Database, guild_id: int) -> set[int]:
     return {row["user_id"] for row in rows}
 
 
+def owed_welcome(joined_at: datetime | None, configured_at: datetime, *, welcomed: bool, member: bool) -> bool:
+    """Whether someone found in the guild at start still needs the welcome: joined (or passed screening)
+    since the gate was set up, never welcomed, and not a member already."""
+    return not welcomed and not member and joined_at is not None and joined_at >= configured_at
+
+
 async def due_follow_ups(db: Database, clock: Clock, config: GateConfig) -> FollowUps:
     """Welcomed newcomers who have not applied since joining and are due a reminder, kick or listing."""
     now = clock.now()

@@ -30,6 +30,7 @@ from bot.resources.library import (
     set_add_policy,
     toggle_save,
     toggle_upvote,
+    vote,
 )
 from bot.resources.model import KINDS, LEVELS, DuplicateResource, Resource, ResourceNotFound
 from bot.resources.search import search_resources
@@ -39,5 +40,5 @@ __all__ = [
     "Toggled", "add_policy", "add_resource", "broken_resources", "count_resources", "draft_resource",
     "edit_resource", "ensure_may_add", "ensure_may_change", "find_by_url", "get_resource",
     "list_resources", "remove_resource", "restore_resource", "saved_resources", "search_resources",
-    "set_add_policy", "toggle_save", "toggle_upvote",
+    "set_add_policy", "toggle_save", "toggle_upvote", "vote",
 ]

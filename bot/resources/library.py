@@ -11,6 +11,7 @@ from bot import guild_config
 from bot.clock import Clock, to_db
 from bot.db import Database
 from bot.errors import InvalidInput, NotAllowed
+from bot.participation import ParticipationRecorder
 from bot.resources.model import (
     RESOURCE_COLUMNS,
     RESOURCE_FROM,
@@ -283,6 +284,15 @@ async def toggle_upvote(db: Database, clock: Clock, *, guild_id: int, resource_i
                              "VALUES (?, ?, ?, ?)", (guild_id, resource.id, user_id, to_db(clock.now())))
         await db.execute("UPDATE resources SET votes = votes + ? WHERE id = ?", (-1 if removed else 1, resource.id))
     return Toggled(await get_resource(db, guild_id, resource.id), on=not removed)
+
+
+async def vote(db: Database, clock: Clock, participation: ParticipationRecorder, *, guild_id: int, resource_id: int,
+               user_id: int) -> Toggled:
+    """Toggle a member's upvote; the sharer's participation counts it (a vote taken back counts -1)."""
+    toggled = await toggle_upvote(db, clock, guild_id=guild_id, resource_id=resource_id, user_id=user_id)
+    if toggled.resource.author_id is not None:
+        participation.record(guild_id, toggled.resource.author_id, upvotes_received=1 if toggled.on else -1)
+    return toggled
 
 
 async def toggle_save(db: Database, clock: Clock, *, guild_id: int, resource_id: int, user_id: int) -> Toggled:

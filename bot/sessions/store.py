@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -310,6 +311,16 @@ async def series_anchor(db: Database, series_id: int) -> tuple[datetime, str] | 
     """The series' first wall time and its timezone (for the calendar's RRULE)."""
     row = await db.fetchone("SELECT anchor_local, timezone FROM sessions_series WHERE id = ?", (series_id,))
     return None if row is None else (datetime.fromisoformat(row["anchor_local"]), row["timezone"])
+
+
+async def series_anchors(db: Database, sessions: Iterable[Session]) -> dict[int, tuple[datetime, str]]:
+    """The anchor of every series among ``sessions``, by series id (what the calendar's RRULEs need)."""
+    anchors = {}
+    for series_id in {s.series_id for s in sessions if s.series_id is not None}:
+        anchor = await series_anchor(db, series_id)
+        if anchor is not None:
+            anchors[series_id] = anchor
+    return anchors
 
 
 async def calendar_sessions(db: Database, clock: Clock, guild_id: int, *,

@@ -9,12 +9,13 @@ from .core import StandIn
 from .gateway import Frame
 from .interactions import InteractionRejected, InteractionTimeout, ModalSpec, Reply, Upload
 from .server import RecordedRequest, ValidationFailure
-from .state import FakeChannel, FakeMember, FakeRole, FakeUser, SentMessage, StoredFile, permission_value
+from .state import FakeChannel, FakeMember, FakeRole, FakeThread, FakeUser, SentMessage, StoredFile, permission_value
 
 __all__ = [
     "FakeChannel",
     "FakeMember",
     "FakeRole",
+    "FakeThread",
     "FakeUser",
     "Frame",
     "InteractionRejected",

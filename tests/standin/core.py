@@ -24,11 +24,15 @@ from .interactions import CommandRegistry, InteractionHub, Reply
 from .server import API_PREFIX, RecordedRequest, RestApi, ValidationFailure
 from .state import (
     CHANNEL_TYPES,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
     TEXT,
     VOICE,
+    ApiError,
     FakeChannel,
     FakeMember,
     FakeRole,
+    FakeThread,
     FakeUser,
     Guild,
     Overwrite,
@@ -40,6 +44,7 @@ from .state import (
     user_id_of,
     utcnow,
 )
+from .threads import Threads
 
 #: The permissions of Discord's default @everyone role (minus a few rarely relevant ones).
 EVERYONE_PERMISSIONS = permission_value([
@@ -49,8 +54,9 @@ EVERYONE_PERMISSIONS = permission_value([
     "connect", "speak", "stream", "use_voice_activation", "request_to_speak", "send_voice_messages",
     "send_polls", "use_embedded_activities",
 ])
-#: The permissions Cohort's README asks for in the invite link (permissions=18700556168194).
-BOT_PERMISSIONS = 18700556168194
+#: The permissions Cohort's README asks for in the invite link (permissions=19095693159426): the
+#: earlier 18700556168194 plus Manage Threads, Create Public/Private Threads, Send Messages in Threads.
+BOT_PERMISSIONS = 19095693159426
 ADMIN_PERMISSIONS = permission_value([
     "manage_guild", "manage_roles", "manage_channels", "manage_messages", "kick_members", "ban_members",
     "moderate_members", "manage_events", "create_events", "manage_nicknames", "view_audit_log",
@@ -58,6 +64,8 @@ ADMIN_PERMISSIONS = permission_value([
 ])
 MODERATOR_PERMISSIONS = permission_value(["manage_messages", "manage_events", "kick_members", "moderate_members"])
 #: GATEWAY_PRESENCE_LIMITED | GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED | COMMAND_BADGE
+#: Message types a bot's sends produce: default, reply, chat input command, context menu command.
+USER_MESSAGE_TYPES = (0, 19, 20, 23)
 APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19) | (1 << 23)
 _UNSET: Any = object()
 
@@ -115,6 +123,7 @@ class StandIn:
         self.commands = CommandRegistry(self)
         self.interactions = InteractionHub(self)
         self.gateway = Gateway(self)
+        self.thread_api = Threads(self)
         self.rest = RestApi(self)
         self._requests_changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -406,6 +415,9 @@ class StandIn:
         fake = self.member(member)
         if fake.id in self.guild.voice_states:
             await self.set_voice_state(fake, None)
+        for thread in self.guild.threads.values():
+            if fake.id in thread.members:
+                await self.thread_api.remove_member(self.guild, thread, fake.id)
         del self.guild.members[fake.id]
         await self.dispatch("GUILD_MEMBER_REMOVE", {"guild_id": str(self.guild_id), "user": fake.user.to_dict()})
 
@@ -489,6 +501,67 @@ class StandIn:
         await self.dispatch("CHANNEL_UPDATE", fake.to_dict())
         return fake
 
+    # Threads ---------------------------------------------------------------------------
+
+    async def create_thread(
+        self,
+        parent: Any,
+        name: str,
+        *,
+        by: Any,
+        private: bool = False,
+        message: Any = None,
+        invitable: bool = True,
+        auto_archive_duration: int = 1440,
+    ) -> FakeThread:
+        """``by`` starts a thread in ``parent`` (from ``message`` if given), with Discord's permission
+        checks (``PermissionError`` on refusal) and events (THREAD_CREATE, THREAD_MEMBERS_UPDATE,
+        the system messages)."""
+        parent_channel = self.channel(parent)
+        creator = self.member(by)
+        kind = PRIVATE_THREAD if private else PUBLIC_THREAD
+        if parent_channel.type == 5 and not private:
+            kind = 10
+        starter = self.interactions._message(message) if message is not None else None
+        try:
+            self.thread_api.check_create(self.guild, creator, parent_channel, kind, from_message=starter is not None)
+            return await self.thread_api.create(self.guild, parent_channel, creator, name, kind=kind,
+                                                auto_archive_duration=auto_archive_duration,
+                                                invitable=invitable, starter=starter)
+        except ApiError as exc:
+            raise PermissionError(f"{creator.name} cannot start a thread in #{parent_channel.name}: "
+                                  f"{exc.code} {exc.message}") from None
+
+    async def add_thread_member(self, thread: Any, user: Any, *, by: Any = None) -> bool:
+        """Add ``user`` to a thread (THREAD_MEMBERS_UPDATE; THREAD_CREATE if it is the bot joining a private
+        thread it could not see). With ``by=`` Discord's rules for who may add whom apply
+        (``PermissionError``). False if already a member."""
+        fake = self.thread(thread)
+        target = self.member(user)
+        if by is not None:
+            try:
+                self.thread_api.check_add(self.guild, self.member(by), fake, target)
+            except ApiError as exc:
+                raise PermissionError(f"{self.member(by).name} cannot add {target.name}: {exc.message}") from None
+        return await self.thread_api.add_member(self.guild, fake, target)
+
+    async def remove_thread_member(self, thread: Any, user: Any) -> None:
+        """``user`` leaves (or is removed from) the thread: THREAD_MEMBERS_UPDATE."""
+        await self.thread_api.remove_member(self.guild, self.thread(thread), user_id_of(user))
+
+    async def update_thread(self, thread: Any, *, name: Any = _UNSET, archived: Any = _UNSET, locked: Any = _UNSET,
+                            invitable: Any = _UNSET, auto_archive_duration: Any = _UNSET) -> FakeThread:
+        """Change a thread as a moderator would in Discord's UI (THREAD_UPDATE)."""
+        fake = self.thread(thread)
+        changes = {k: v for k, v in {"name": name, "archived": archived, "locked": locked, "invitable": invitable,
+                                     "auto_archive_duration": auto_archive_duration}.items() if v is not _UNSET}
+        await self.thread_api.update(self.guild, fake, **changes)
+        return fake
+
+    async def delete_thread(self, thread: Any) -> None:
+        """Delete a thread (THREAD_DELETE)."""
+        await self.thread_api.delete(self.guild, self.thread(thread))
+
     # Used by the REST handlers too ---------------------------------------------------
 
     async def insert_role(self, role: FakeRole, position: int) -> None:
@@ -528,6 +601,9 @@ class StandIn:
 
     async def delete_stored_message(self, message: SentMessage) -> None:
         message.deleted = True
+        thread = self.guild.threads.get(message.channel_id)
+        if thread is not None and not message.ephemeral and message.payload.get("type") != 21:
+            thread.message_count = max(thread.message_count - 1, 0)
         if not message.ephemeral:
             data = {"id": str(message.id), "channel_id": str(message.channel_id)}
             if message.payload.get("guild_id"):
@@ -568,10 +644,19 @@ class StandIn:
 
     async def send_message(self, channel: Any, user: Any, content: str = "", *,
                            embeds: list[dict[str, Any]] | None = None, reply_to: Any = None) -> SentMessage:
-        """``user`` posts a message (MESSAGE_CREATE). Needs Send Messages in guild channels."""
+        """``user`` posts a message (MESSAGE_CREATE). Needs Send Messages in guild channels, Send
+        Messages in Threads in threads (posting joins the thread and unarchives it, as on Discord)."""
         fake_channel = self.channel(channel)
         author = self.world.user(user_id_of(user))
-        if not fake_channel.is_dm:
+        if isinstance(fake_channel, FakeThread):
+            member = self.member(author.id)
+            try:
+                self.thread_api.check_send(self.guild, member, fake_channel)
+            except ApiError as exc:
+                raise PermissionError(f"{author.username} cannot send messages in thread {fake_channel.name!r}: "
+                                      f"{exc.message}") from None
+            await self.thread_api.before_message(self.guild, fake_channel, member)
+        elif not fake_channel.is_dm:
             member = self.member(author.id)
             if not self.guild.has(member, "send_messages", fake_channel):
                 raise PermissionError(f"{author.username} cannot send messages in #{fake_channel.name}")
@@ -620,6 +705,28 @@ class StandIn:
     def role(self, role: Any) -> FakeRole:
         return self._role(role)
 
+    def thread(self, thread: Any) -> FakeThread:
+        """A thread by ``FakeThread``, discord.py object or id."""
+        if isinstance(thread, FakeThread):
+            return thread
+        found = self.guild.threads.get(int(getattr(thread, "id", thread)))
+        if found is None:
+            raise LookupError(f"no thread {thread!r}")
+        return found
+
+    def threads(self, parent: Any = None, *, include_archived: bool = True) -> list[FakeThread]:
+        """Threads (oldest first), optionally only those of ``parent``."""
+        parent_id = self.channel(parent).id if parent is not None else None
+        return [
+            t for t in sorted(self.guild.threads.values(), key=lambda t: t.id)
+            if (parent_id is None or t.parent_id == parent_id) and (include_archived or not t.archived)
+        ]
+
+    def thread_members(self, thread: Any) -> list[FakeMember]:
+        """The guild members in a thread, in the order they joined."""
+        fake = self.thread(thread)
+        return [self.guild.members[user_id] for user_id in fake.members if user_id in self.guild.members]
+
     def _role(self, role: Any) -> FakeRole:
         if isinstance(role, FakeRole):
             return role
@@ -644,13 +751,17 @@ class StandIn:
         """The DM channel between the bot and ``user`` (created on first use)."""
         return self.world.dm_channel(self.world.user(user_id_of(user)))
 
-    def messages_in(self, channel: Any, *, include_ephemeral: bool = False) -> list[SentMessage]:
-        """Messages the bot created in ``channel`` (oldest first, edits applied, deleted ones left out)."""
+    def messages_in(self, channel: Any, *, include_ephemeral: bool = False,
+                    include_system: bool = False) -> list[SentMessage]:
+        """Messages the bot created in ``channel`` or a thread (oldest first, edits applied, deleted ones
+        left out). System messages Discord adds for threads ("started a thread", the thread's starter
+        message) only with ``include_system=True``."""
         channel_id = self.channel(channel).id
         return [
             m for m in sorted(self.world.messages.values(), key=lambda m: m.id)
             if m.channel_id == channel_id and m.author_id == self.bot_user_id and not m.deleted
             and (include_ephemeral or not m.ephemeral)
+            and (include_system or m.payload.get("type") in USER_MESSAGE_TYPES)
         ]
 
     def dms_to(self, user: Any) -> list[SentMessage]:

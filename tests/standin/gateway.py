@@ -98,13 +98,21 @@ def apply_intents(event: str, data: Any, intents: int, bot_id: int) -> Any | Non
         guild_intent, dm_intent = CONTEXT_INTENTS[event]
         needed = guild_intent if isinstance(data, dict) and data.get("guild_id") else dm_intent
     if needed is not None and not intents & needed:
-        # Discord always tells a bot about changes to its own member.
-        own_member = event == "GUILD_MEMBER_UPDATE" and str((data.get("user") or {}).get("id")) == str(bot_id)
-        if not own_member:
+        # Discord always tells a bot about changes to its own member and its own thread membership.
+        if not _about_the_bot(event, data, bot_id):
             return None
     if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not intents & MESSAGE_CONTENT:
         data = _strip_content(data, bot_id)
     return data
+
+
+def _about_the_bot(event: str, data: Any, bot_id: int) -> bool:
+    if event == "GUILD_MEMBER_UPDATE":
+        return str((data.get("user") or {}).get("id")) == str(bot_id)
+    if event == "THREAD_MEMBERS_UPDATE":
+        added = {str(m.get("user_id")) for m in data.get("added_members") or ()}
+        return str(bot_id) in added | {str(i) for i in data.get("removed_member_ids") or ()}
+    return False
 
 
 def _strip_content(data: dict[str, Any], bot_id: int) -> dict[str, Any]:

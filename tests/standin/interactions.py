@@ -31,10 +31,12 @@ from .state import (
     EPHEMERAL_FLAG,
     LOADING_FLAG,
     SETTABLE_FLAGS,
+    VIEW_CHANNEL,
     ApiError,
     FakeChannel,
     FakeMember,
     FakeRole,
+    FakeThread,
     FakeUser,
     MessageView,
     SentMessage,
@@ -745,6 +747,10 @@ class InteractionHub:
         guild = self.world.guild_of(where)
         if guild is not None and fake_user.id not in guild.members:
             raise LookupError(f"{fake_user.username} is not a member of the guild")
+        if isinstance(where, FakeThread) and guild is not None and not guild.permissions_in(
+            guild.members[fake_user.id], where
+        ) & VIEW_CHANNEL:
+            raise PermissionError(f"{fake_user.username} cannot see thread {where.name!r}")
         return fake_user, where
 
     def _message(self, message: Any) -> SentMessage:

@@ -31,12 +31,14 @@ from .state import (
     SETTABLE_FLAGS,
     STAGE,
     TEXT,
+    THREAD_TYPES,
     VIEW_CHANNEL,
     VOICE,
     ApiError,
     FakeChannel,
     FakeMember,
     FakeRole,
+    FakeThread,
     Guild,
     Overwrite,
     SentMessage,
@@ -244,6 +246,8 @@ class RestApi:
         add("GET", "/guilds/{guild}/scheduled-events/{event}", self.get_event)
         add("PATCH", "/guilds/{guild}/scheduled-events/{event}", self.edit_event)
         add("DELETE", "/guilds/{guild}/scheduled-events/{event}", self.delete_event)
+        # threads (tests/standin/threads.py)
+        self.standin.thread_api.register(self)
         # interactions & webhooks (authenticated by the token in the URL)
         add("POST", "/interactions/{interaction}/{token}/callback", hub.handle_callback, public=True)
         add("POST", "/webhooks/{app}/{token}", hub.handle_followup, public=True)
@@ -414,6 +418,8 @@ class RestApi:
         guild = self.world.guild_of(channel)
         if guild is None:
             raise ApiError(403, 50003, "Cannot execute action on a DM channel")
+        if isinstance(channel, FakeThread):
+            return await self.standin.thread_api.rest_edit(call, guild, channel)
         self.require(guild, "manage_channels", channel)
         body = call.json
         for key in ("name", "topic", "nsfw", "position"):
@@ -431,8 +437,12 @@ class RestApi:
         guild = self.world.guild_of(channel)
         if guild is None:
             return channel.to_dict()  # closing a DM
+        if isinstance(channel, FakeThread):
+            return await self.standin.thread_api.rest_delete(call, guild, channel)
         self.require(guild, "manage_channels", channel)
         del guild.channels[channel.id]
+        for thread in [t for t in guild.threads.values() if t.parent_id == channel.id]:
+            del guild.threads[thread.id]  # discord.py drops them on CHANNEL_DELETE
         await self.dispatch("CHANNEL_DELETE", channel.to_dict())
         return channel.to_dict()
 
@@ -469,13 +479,21 @@ class RestApi:
             if not channel.recipients[0].dms_open:
                 raise ApiError(403, 50007, "Cannot send messages to this user")
             return
-        if channel.type not in (TEXT, ANNOUNCEMENT, VOICE, STAGE):
+        if channel.type not in (TEXT, ANNOUNCEMENT, VOICE, STAGE, *THREAD_TYPES):
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
         guild = self.world.guild_of(channel)
         assert guild is not None
-        self.require(guild, "send_messages", channel)
+        if isinstance(channel, FakeThread):
+            self.standin.thread_api.check_send(guild, self.bot, channel)  # Send Messages in Threads
+        else:
+            self.require(guild, "send_messages", channel)
         if call.files:
             self.require(guild, "attach_files", channel)
+
+    def writable(self, channel: FakeChannel) -> None:
+        """Messages in an archived thread cannot be edited or deleted."""
+        if isinstance(channel, FakeThread) and channel.archived:
+            raise ApiError(400, 50083, "Thread is archived")
 
     def visible_message(self, call: ApiCall, channel: FakeChannel) -> SentMessage:
         message = self.world.message(call.snowflake("message", "Message"), channel.id)
@@ -518,6 +536,10 @@ class RestApi:
             message_type, extra = self._reply_reference(channel, reference)
         if body.get("nonce") is not None:
             extra["nonce"] = body["nonce"]
+        if isinstance(channel, FakeThread):
+            guild = self.world.guild_of(channel)
+            assert guild is not None
+            await self.standin.thread_api.before_message(guild, channel, self.bot)
         message = self.world.create_message(
             channel,
             self.standin.bot_user,
@@ -549,6 +571,7 @@ class RestApi:
     async def edit_message(self, call: ApiCall) -> Any:
         channel = self.channel(call)
         message = self.visible_message(call, channel)
+        self.writable(channel)
         body = call.json
         changes = message_fields(body)
         if message.author_id != self.standin.bot_user_id:
@@ -571,6 +594,7 @@ class RestApi:
     async def delete_message(self, call: ApiCall) -> Any:
         channel = self.channel(call)
         message = self.visible_message(call, channel)
+        self.writable(channel)
         guild = self.world.guild_of(channel)
         if message.author_id != self.standin.bot_user_id:
             if guild is None:

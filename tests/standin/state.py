@@ -27,9 +27,12 @@ ALL_PERMISSIONS: int = discord.Permissions.all().value
 ADMINISTRATOR = PERMISSION_BITS["administrator"]
 VIEW_CHANNEL = PERMISSION_BITS["view_channel"]
 READ_MESSAGE_HISTORY = PERMISSION_BITS["read_message_history"]
+MANAGE_THREADS = PERMISSION_BITS["manage_threads"]
 
 # Channel types (https://discord.com/developers/docs/resources/channel#channel-object-channel-types)
 TEXT, DM, VOICE, CATEGORY, ANNOUNCEMENT, STAGE, FORUM = 0, 1, 2, 4, 5, 13, 15
+ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD = 10, 11, 12
+THREAD_TYPES = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 CHANNEL_TYPES = {
     "text": TEXT,
     "dm": DM,
@@ -39,8 +42,13 @@ CHANNEL_TYPES = {
     "news": ANNOUNCEMENT,
     "stage": STAGE,
     "forum": FORUM,
+    "announcement_thread": ANNOUNCEMENT_THREAD,
+    "public_thread": PUBLIC_THREAD,
+    "private_thread": PRIVATE_THREAD,
 }
 
+#: The first message of a thread started from a message (not counted in ``message_count``).
+THREAD_STARTER_MESSAGE = 21
 EPHEMERAL_FLAG = 1 << 6
 LOADING_FLAG = 1 << 7
 
@@ -301,6 +309,84 @@ class FakeChannel:
 
 
 @dataclass(eq=False)
+class ThreadMember:
+    """One user's membership of a thread."""
+
+    user_id: int
+    joined_at: dt.datetime = field(default_factory=utcnow)
+    flags: int = 0
+
+    def to_dict(self, thread_id: int, *, with_ids: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {"join_timestamp": iso(self.joined_at), "flags": self.flags}
+        if with_ids:  # GUILD_CREATE's per-thread ``member`` omits them
+            data = {"id": str(thread_id), "user_id": str(self.user_id), **data}
+        return data
+
+
+@dataclass(eq=False)
+class FakeThread(FakeChannel):
+    """A thread (type 10/11/12): a channel with a parent, an owner, metadata and members.
+
+    Threads have no overwrites of their own: permissions come from the parent
+    (see ``Guild.permissions_in``).
+    """
+
+    owner_id: int = 0
+    archived: bool = False
+    locked: bool = False
+    invitable: bool = True
+    auto_archive_duration: int = 1440
+    rate_limit_per_user: int = 0
+    created: dt.datetime = field(default_factory=utcnow)
+    archive_timestamp: dt.datetime | None = None
+    #: Thread members by user id.
+    members: dict[int, ThreadMember] = field(default_factory=dict)
+    message_count: int = 0
+    total_message_sent: int = 0
+    #: The message the thread was started from (its id is the thread's id), if any.
+    starter_message_id: int | None = None
+
+    @property
+    def is_private(self) -> bool:
+        return self.type == PRIVATE_THREAD
+
+    @property
+    def parent(self) -> int:
+        assert self.parent_id is not None
+        return self.parent_id
+
+    def member_dict(self, user_id: int) -> dict[str, Any]:
+        return self.members[user_id].to_dict(self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {
+            "archived": self.archived,
+            "archive_timestamp": iso(self.archive_timestamp or self.created),
+            "auto_archive_duration": self.auto_archive_duration,
+            "locked": self.locked,
+            "create_timestamp": iso(self.created),
+        }
+        if self.is_private:
+            metadata["invitable"] = self.invitable
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(self.parent_id),
+            "owner_id": str(self.owner_id),
+            "name": self.name,
+            "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+            "last_pin_timestamp": None,
+            "rate_limit_per_user": self.rate_limit_per_user,
+            "flags": 0,
+            "message_count": self.message_count,
+            "total_message_sent": self.total_message_sent,
+            "member_count": min(len(self.members), 50),  # Discord stops counting at 50
+            "thread_metadata": metadata,
+        }
+
+
+@dataclass(eq=False)
 class FakeMember:
     """A guild member; attribute access mirrors discord.py (``.id``, ``.mention``)."""
 
@@ -381,6 +467,8 @@ class Guild:
         self.created = utcnow()
         self.roles: dict[int, FakeRole] = {}
         self.channels: dict[int, FakeChannel] = {}
+        #: Threads (active and archived) by id; not in ``channels``, as Discord lists them apart.
+        self.threads: dict[int, FakeThread] = {}
         self.members: dict[int, FakeMember] = {}
         self.scheduled_events: dict[int, dict[str, Any]] = {}
         self.voice_states: dict[int, dict[str, Any]] = {}
@@ -400,10 +488,11 @@ class Guild:
             raise ApiError.unknown("Role") from None
 
     def channel(self, channel_id: int) -> FakeChannel:
-        try:
-            return self.channels[channel_id]
-        except KeyError:
-            raise ApiError.unknown("Channel") from None
+        """A channel or a thread."""
+        found = self.channels.get(channel_id) or self.threads.get(channel_id)
+        if found is None:
+            raise ApiError.unknown("Channel")
+        return found
 
     def member(self, user_id: int) -> FakeMember:
         try:
@@ -471,7 +560,16 @@ class Guild:
         return perms
 
     def permissions_in(self, member: FakeMember, channel: FakeChannel | None) -> int:
-        """Effective permissions of ``member`` in ``channel`` (overwrites applied)."""
+        """Effective permissions of ``member`` in ``channel`` (overwrites applied).
+
+        A thread has the permissions of its parent, except that a private thread is
+        invisible (0) to non-members without Manage Threads.
+        """
+        if isinstance(channel, FakeThread):
+            perms = self.permissions_in(member, self.channels.get(channel.parent))
+            if channel.is_private and member.id not in channel.members and not perms & MANAGE_THREADS:
+                return 0
+            return perms
         base = self.base_permissions(member)
         if channel is None or base == ALL_PERMISSIONS:
             return base
@@ -558,6 +656,13 @@ class Guild:
             "premium_progress_bar_enabled": False,
         }
 
+    def thread_for(self, thread: FakeThread, user_id: int) -> dict[str, Any]:
+        """A thread as sent to ``user_id``: with its ``member`` object when they are in it."""
+        data = thread.to_dict()
+        if user_id in thread.members:
+            data["member"] = thread.members[user_id].to_dict(thread.id, with_ids=False)
+        return data
+
     def to_gateway_dict(self, *, bot_id: int, include_all_members: bool) -> dict[str, Any]:
         """The GUILD_CREATE payload.
 
@@ -583,7 +688,11 @@ class Guild:
             voice_states=[
                 {k: v for k, v in vs.items() if k not in ("guild_id", "member")} for vs in self.voice_states.values()
             ],
-            threads=[],
+            threads=[  # the active threads the bot can see
+                self.thread_for(t, bot_id) for t in self.threads.values()
+                if not t.archived and bot_id in self.members
+                and self.permissions_in(self.members[bot_id], t) & VIEW_CHANNEL
+            ],
             presences=[],
             stage_instances=[],
             guild_scheduled_events=list(self.scheduled_events.values()),
@@ -774,8 +883,9 @@ class World:
 
     def channel(self, channel_id: int) -> FakeChannel:
         for guild in self.guilds.values():
-            if channel_id in guild.channels:
-                return guild.channels[channel_id]
+            found = guild.channels.get(channel_id) or guild.threads.get(channel_id)
+            if found is not None:
+                return found
         for channel in self.dm_channels.values():
             if channel.id == channel_id:
                 return channel
@@ -915,6 +1025,9 @@ class World:
         self.messages[message_id] = message
         if not flags & EPHEMERAL_FLAG:
             channel.last_message_id = message_id
+            if isinstance(channel, FakeThread) and message_type != THREAD_STARTER_MESSAGE:
+                channel.message_count += 1
+                channel.total_message_sent += 1
         return message
 
     def gateway_message(self, message: SentMessage) -> dict[str, Any]:

@@ -67,6 +67,13 @@ ROUTES = (
     "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
     "/guilds/{guild_id}/roles/{role_id}",
     "/guilds/{guild_id}/members/search",
+    # Threads (tests/standin/threads.py).
+    "/channels/{channel_id}/messages/{message_id}/threads",
+    "/channels/{channel_id}/threads",
+    "/channels/{channel_id}/thread-members",
+    "/channels/{channel_id}/thread-members/@me",
+    "/channels/{channel_id}/thread-members/{user_id}",
+    "/guilds/{guild_id}/threads/active",
 )
 
 COMPONENT_REF_PREFIX = "#/components/"

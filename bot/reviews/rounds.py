@@ -1,0 +1,161 @@
+"""The review round: the draw at the due time (or on close), late arrivals, volunteers, closing.
+
+Every change here is written in one transaction together with the notices that announce it, so
+nobody is told about reviews that were not stored, and a crash never leaves half a draw.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock, to_db
+from bot.db import Database
+from bot.errors import InvalidInput
+from bot.reviews import notices, store
+from bot.reviews.draw import Draw, draw_reviewers, late_reviewers
+from bot.reviews.model import REMINDER_LEADS, Assignment, Source, Status, Submission
+from bot.reviews.notices import Notice
+
+
+@dataclass(frozen=True)
+class RoundStarted:
+    assignment: Assignment
+    draw: Draw
+    submissions: int
+
+
+async def start_round(db: Database, clock: Clock, assignment_id: int, *,
+                      seed: int | None = None) -> RoundStarted | None:
+    """Draw the reviewers and plan every notice; None if the round had already started (idempotent)."""
+    now = clock.now()
+    async with db.transaction():
+        assignment = await store.get_assignment_by_id(db, assignment_id)
+        if assignment is None or assignment.status is not Status.OPEN:
+            return None
+        subs = await store.submissions(db, assignment_id)
+        helpers = await store.volunteers(db, assignment_id)
+        seed = secrets.randbits(62) if seed is None else seed
+        draw = draw_reviewers([(s.id, s.user_id) for s in subs], helpers, assignment.reviewers, seed)
+        ends = now + timedelta(days=assignment.review_days)
+        assigned_at = to_db(now)
+        await db.executemany(
+            "INSERT INTO reviews_reviews (guild_id, assignment_id, submission_id, reviewer_id, source, assigned_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(assignment.guild_id, assignment_id, sid, reviewer, source.value, assigned_at)
+             for sid, reviewer, source in draw.pairs])
+        await db.execute(
+            "UPDATE reviews_assignments SET status = ?, seed = ?, assigned_at = ?, review_ends_at = ?, shortfall = ? "
+            "WHERE id = ?", (Status.REVIEWING.value, seed, to_db(now), to_db(ends), draw.missing, assignment_id))
+        planned = _reviewer_notices(assignment, sorted(draw.loads()), now, ends)
+        planned += [Notice(assignment.guild_id, assignment_id, f"results:{s.id}", s.user_id, ends) for s in subs]
+        if draw.missing:
+            planned.append(Notice(assignment.guild_id, assignment_id, notices.SHORTFALL, None, now))
+        await notices.plan(db, planned)
+        started = await store.get_assignment(db, assignment.guild_id, assignment_id)
+    return RoundStarted(started, draw, len(subs))
+
+
+def _reviewer_notices(assignment: Assignment, reviewer_ids: list[int], now: datetime, ends: datetime,
+                      suffix: str = "") -> list[Notice]:
+    """Tell each reviewer now; remind them before the window ends (leads already past are left out)."""
+    planned = [Notice(assignment.guild_id, assignment.id, f"assigned:{user}{suffix}", user, now)
+               for user in reviewer_ids]
+    for lead in REMINDER_LEADS:
+        if ends - lead > now:
+            planned += [Notice(assignment.guild_id, assignment.id, notices.reminder_key(lead, user), user, ends - lead)
+                        for user in reviewer_ids]
+    return planned
+
+
+async def current_loads(db: Database, assignment_id: int) -> dict[int, int]:
+    """Every candidate reviewer (submitters and volunteers) and how many reviews they have."""
+    rows = await db.fetchall(
+        "SELECT c.user_id, (SELECT COUNT(*) FROM reviews_reviews r WHERE r.assignment_id = ? "
+        "AND r.reviewer_id = c.user_id) AS load FROM (SELECT user_id FROM reviews_submissions WHERE assignment_id = ? "
+        "UNION SELECT user_id FROM reviews_volunteers WHERE assignment_id = ?) c",
+        (assignment_id, assignment_id, assignment_id))
+    return {row["user_id"]: row["load"] for row in rows}
+
+
+def _window_end(assignment: Assignment, now: datetime) -> datetime:
+    """The end of the reviews for something added during the round: the round's, or a full window from now."""
+    if assignment.review_ends_at is not None and assignment.review_ends_at > now:
+        return assignment.review_ends_at
+    return now + timedelta(days=assignment.review_days)
+
+
+async def review_late_submission(db: Database, clock: Clock, assignment: Assignment, submission: Submission) -> int:
+    """A submission after the draw gets reviewers too (inside the caller's transaction); returns how many."""
+    now = clock.now()
+    assert assignment.seed is not None
+    loads = await current_loads(db, assignment.id)
+    chosen = late_reviewers(submission.id, submission.user_id, loads, assignment.reviewers, assignment.seed)
+    ends = _window_end(assignment, now)
+    for reviewer in chosen:
+        review_id, _ = await db.execute(
+            "INSERT INTO reviews_reviews (guild_id, assignment_id, submission_id, reviewer_id, source, assigned_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (assignment.guild_id, assignment.id, submission.id, reviewer,
+                                          Source.LATE.value, to_db(now)))
+        await notices.plan(db, _reviewer_notices(assignment, [reviewer], now, ends, suffix=f":{review_id}"))
+    planned = [Notice(assignment.guild_id, assignment.id, f"results:{submission.id}", submission.user_id, ends)]
+    missing = assignment.reviewers - len(chosen)
+    if missing:
+        await db.execute("UPDATE reviews_assignments SET shortfall = shortfall + ? WHERE id = ?",
+                         (missing, assignment.id))
+        planned.append(Notice(assignment.guild_id, assignment.id, f"{notices.SHORTFALL}:{submission.id}", None, now))
+    await notices.plan(db, planned)
+    return len(chosen)
+
+
+async def volunteer(db: Database, clock: Clock, assignment: Assignment, user_id: int) -> int:
+    """Offer to review. During the round, fill places still missing at once; returns the reviews taken."""
+    if assignment.status is Status.CLOSED:
+        raise InvalidInput(f"{assignment.label} is closed; there is nothing left to review.")
+    now = clock.now()
+    async with db.transaction():
+        await db.execute("INSERT OR IGNORE INTO reviews_volunteers (guild_id, assignment_id, user_id, volunteered_at) "
+                         "VALUES (?, ?, ?, ?)", (assignment.guild_id, assignment.id, user_id, to_db(now)))
+        if assignment.status is not Status.REVIEWING:
+            return 0
+        # Submissions short of reviewers that this member may review (not theirs, not already).
+        rows = await db.fetchall(
+            "SELECT s.id FROM reviews_submissions s WHERE s.assignment_id = ? AND s.user_id != ? "
+            "AND (SELECT COUNT(*) FROM reviews_reviews r WHERE r.submission_id = s.id) < ? "
+            "AND NOT EXISTS (SELECT 1 FROM reviews_reviews r WHERE r.submission_id = s.id AND r.reviewer_id = ?) "
+            "ORDER BY s.id", (assignment.id, user_id, assignment.reviewers, user_id))
+        taken = await db.fetchval("SELECT COUNT(*) FROM reviews_reviews WHERE assignment_id = ? AND reviewer_id = ?",
+                                  (assignment.id, user_id), 0)
+        wanted = [row["id"] for row in rows][: max(0, assignment.reviewers + 1 - taken)]
+        if not wanted:
+            return 0
+        await db.executemany(
+            "INSERT INTO reviews_reviews (guild_id, assignment_id, submission_id, reviewer_id, source, assigned_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(assignment.guild_id, assignment.id, sid, user_id, Source.VOLUNTEER.value, to_db(now)) for sid in wanted])
+        await db.execute("UPDATE reviews_assignments SET shortfall = MAX(shortfall - ?, 0) WHERE id = ?",
+                         (len(wanted), assignment.id))
+        await notices.plan(db, _reviewer_notices(assignment, [user_id], now, _window_end(assignment, now),
+                                                 suffix=f":v{wanted[0]}"))
+    return len(wanted)
+
+
+async def close(db: Database, clock: Clock, assignment: Assignment) -> tuple[Assignment, RoundStarted | None]:
+    """``/assignment close``: an open assignment draws its reviewers now; a running round ends."""
+    if assignment.status is Status.OPEN:
+        started = await start_round(db, clock, assignment.id)
+        return (started.assignment if started else await store.get_assignment(db, assignment.guild_id,
+                                                                               assignment.id)), started
+    if assignment.status is Status.CLOSED:
+        raise InvalidInput(f"{assignment.label} is already closed.")
+    now = clock.now()
+    async with db.transaction():
+        await db.execute("UPDATE reviews_assignments SET status = ?, closed_at = ? WHERE id = ?",
+                         (Status.CLOSED.value, to_db(now), assignment.id))
+        for lead in REMINDER_LEADS:
+            await notices.skip_pending(db, clock, assignment.id, notices.reminder_key(lead, 0).split(":")[0],
+                                       notices.Outcome.SKIPPED)
+        await db.execute("UPDATE reviews_notices SET due_at = ? WHERE assignment_id = ? AND key LIKE 'results:%' "
+                         "AND claimed_at IS NULL", (to_db(now), assignment.id))
+    return await store.get_assignment(db, assignment.guild_id, assignment.id), None

@@ -1,0 +1,65 @@
+"""Submitting work: one link per member per assignment, replaceable until the due time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock, to_db
+from bot.db import Database
+from bot.errors import NotAllowed
+from bot.resources.urls import normalise_url
+from bot.reviews import rounds, store
+from bot.reviews.model import NOTE_MAX, Assignment, Status, Submission
+from bot.text import clean_text
+
+
+@dataclass(frozen=True)
+class Submitted:
+    submission: Submission
+    created: bool        # a first submission (participation counts it), not a replacement
+    reviewers: int = 0   # reviewers given at once (a late submission during the round)
+
+
+async def submit(db: Database, clock: Clock, assignment: Assignment, *, user_id: int, url: str,
+                 note: str | None = None, public: bool = False) -> Submitted:
+    """Store or replace the member's submission. Refuses a closed assignment, a non-http(s) link,
+    a late one when late work is off, and replacing after the due time."""
+    link = normalise_url(url)
+    text = clean_text(note or "", "the note", NOTE_MAX, required=False)
+    now = clock.now()
+    if assignment.status is Status.CLOSED:
+        raise NotAllowed(f"{assignment.label} is closed; it takes no more submissions.")
+    late = now > assignment.due_at or assignment.status is not Status.OPEN
+    if late and not assignment.accept_late:
+        raise NotAllowed(f"{assignment.label} was due {_due(assignment)} and this one takes no late submissions.")
+    async with db.transaction():
+        existing = await store.submission_of(db, assignment.id, user_id)
+        if existing is not None:
+            if late:
+                raise NotAllowed(f"Your submission to {assignment.label} can no longer be replaced: it was due "
+                                 f"{_due(assignment)}. Ask an organiser if something went wrong.")
+            await db.execute("UPDATE reviews_submissions SET url = ?, note = ?, public = ?, updated_at = ? "
+                             "WHERE id = ?", (link, text, int(public), to_db(now), existing.id))
+            replaced = await store.get_submission(db, existing.id)
+            assert replaced is not None
+            return Submitted(replaced, created=False)
+        submission_id, _ = await db.execute(
+            "INSERT INTO reviews_submissions (guild_id, assignment_id, user_id, url, note, public, late, submitted_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (assignment.guild_id, assignment.id, user_id, link, text, int(public), int(late), to_db(now), to_db(now)))
+        assert submission_id is not None
+        created = await store.get_submission(db, submission_id)
+        assert created is not None
+        reviewers = 0
+        if assignment.status is Status.REVIEWING:
+            reviewers = await rounds.review_late_submission(db, clock, assignment, created)
+    return Submitted(created, created=True, reviewers=reviewers)
+
+
+async def set_showcase(db: Database, submission_id: int, channel_id: int, message_id: int) -> None:
+    await db.execute("UPDATE reviews_submissions SET showcase_channel_id = ?, showcase_message_id = ? WHERE id = ?",
+                     (channel_id, message_id, submission_id))
+
+
+def _due(assignment: Assignment) -> str:
+    return f"<t:{int(assignment.due_at.timestamp())}:f>"

@@ -1,0 +1,147 @@
+"""Peer review's messages to Discord: the card and thread, reviewers' DMs (with the thread as the
+fallback), reminders, results and the organisers' shortfall note (``bot.reviews.jobs.Notifier``)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import discord
+
+from bot import topics
+from bot.core import CohortBot
+from bot.guild_config import get_config
+from bot.reviews.jobs import DeliveryFailed
+from bot.reviews.model import Assignment, Review, Submission, averages
+from bot.reviews.notices import Outcome
+from bot.text import counted
+from bot.ui.render import COLOUR_OK, NO_PINGS, cut, safe, when
+from cogs._reviews_ui import assignment_embed, averages_text, review_buttons, work_embed
+
+log = logging.getLogger("bot.reviews")
+THREAD_NAME_MAX = 100
+
+
+class ReviewMessenger:
+    """Implements the jobs' notifier with discord.py."""
+
+    def __init__(self, bot: CohortBot) -> None:
+        self.bot = bot
+
+    async def card_channel_id(self, assignment: Assignment) -> int | None:
+        """Where the card goes: the channel chosen at creation, else the topic's, else announcements."""
+        if assignment.channel_id:
+            return assignment.channel_id
+        if assignment.topic_id is not None:
+            topic = await topics.get_topic_by_id(self.bot.db, assignment.guild_id, assignment.topic_id)
+            if topic is not None and topic.channel_id:
+                return topic.channel_id
+        return (await get_config(self.bot.db, assignment.guild_id)).announcements_channel_id
+
+    def _messageable(self, channel_id: int | None) -> discord.TextChannel | discord.Thread | discord.PartialMessageable:
+        if channel_id is None:
+            raise DeliveryFailed("no channel for this assignment: set the topic's channel or /config channel")
+        found = self.bot.get_channel(channel_id)
+        if isinstance(found, discord.TextChannel | discord.Thread):
+            return found
+        return self.bot.get_partial_messageable(channel_id)
+
+    def _discussion(self, assignment: Assignment) -> discord.TextChannel | discord.Thread | discord.PartialMessageable:
+        """The assignment's thread, or its card's channel when there is no thread."""
+        return self._messageable(assignment.thread_id or assignment.channel_id)
+
+    async def post_card(self, assignment: Assignment) -> tuple[int, int, int | None]:
+        channel_id = await self.card_channel_id(assignment)
+        try:
+            message = await self._messageable(channel_id).send(embed=assignment_embed(assignment),
+                                                               allowed_mentions=NO_PINGS)
+        except discord.HTTPException as error:
+            raise DeliveryFailed(f"cannot post in channel {channel_id}: {error}") from error
+        thread_id: int | None = None
+        try:
+            thread = await message.create_thread(name=cut(assignment.title.replace("\n", " "), THREAD_NAME_MAX),
+                                                 auto_archive_duration=10080)  # a week
+            thread_id = thread.id
+        except (discord.HTTPException, ValueError) as error:  # no thread permission: the channel does instead
+            log.info("assignment %s: no thread (%s); the card's channel is used instead", assignment.id, error)
+        assert channel_id is not None
+        return channel_id, message.id, thread_id
+
+    async def refresh_card(self, assignment: Assignment) -> None:
+        if assignment.channel_id is None or assignment.message_id is None:
+            return
+        message = self._messageable(assignment.channel_id)
+        try:
+            await message.get_partial_message(assignment.message_id).edit(
+                embed=assignment_embed(assignment), allowed_mentions=NO_PINGS)
+        except discord.HTTPException as error:
+            log.info("assignment %s: card not updated: %s", assignment.id, error)
+
+    async def _dm(self, user_id: int, embed: discord.Embed, view: discord.ui.View | None) -> bool:
+        try:
+            dm = await self.bot.create_dm(discord.Object(user_id))
+            await dm.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as error:
+            log.info("DM to member %s refused (%s); telling them in the assignment's thread", user_id, error)
+            return False
+        return True
+
+    async def _tell(self, assignment: Assignment, user_id: int, embed: discord.Embed,
+                    view: discord.ui.View | None, fallback: str) -> str:
+        """By DM; with DMs closed, one message in the thread that mentions (and pings) only them."""
+        if await self._dm(user_id, embed, view):
+            return Outcome.SENT
+        try:
+            await self._discussion(assignment).send(
+                content=cut(f"<@{user_id}> {fallback}", 2000), embed=embed, view=view or discord.utils.MISSING,
+                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False,
+                                                         users=[discord.Object(user_id)]))
+        except discord.HTTPException as error:
+            raise DeliveryFailed(f"neither a DM nor the thread reached member {user_id}: {error}") from error
+        return Outcome.FALLBACK
+
+    async def tell_reviewer(self, assignment: Assignment, user_id: int,
+                            work: list[tuple[Review, Submission]]) -> str:
+        intro = (f"You have {counted(len(work), 'review')} to write for **{safe(assignment.title, 200)}**. "
+                 "Press a button to open the form: a score for each criterion, then what works and what to improve.")
+        return await self._tell(assignment, user_id, work_embed(assignment, work, intro), review_buttons(work),
+                                f"I could not DM you: you have {counted(len(work), 'review')} to write here.")
+
+    async def remind(self, assignment: Assignment, user_id: int, work: list[tuple[Review, Submission]],
+                     lead: timedelta) -> str:
+        ends = assignment.review_ends_at
+        intro = (f"Reminder: the reviews for **{safe(assignment.title, 200)}** are due "
+                 f"{when(ends, 'R') if ends else 'soon'}, and {counted(len(work), 'review')} of yours "
+                 f"{'is' if len(work) == 1 else 'are'} still to write.")
+        return await self._tell(assignment, user_id, work_embed(assignment, work, intro), review_buttons(work),
+                                f"reminder: {counted(len(work), 'review')} still to write, due "
+                                f"{when(ends, 'R') if ends else 'soon'}.")
+
+    async def results(self, assignment: Assignment, submission: Submission, reviews: list[Review]) -> str:
+        embed = discord.Embed(title=safe(f"Your reviews: {assignment.title}", 256), colour=COLOUR_OK)
+        if reviews:
+            embed.description = (f"{counted(len(reviews), 'review')} of your work "
+                                 f"{'is' if len(reviews) == 1 else 'are'} in. Read "
+                                 f"{'it' if len(reviews) == 1 else 'them'} with "
+                                 f"`/review mine assignment:{assignment.id}`.")
+            embed.add_field(name="Rubric averages", value=averages_text(averages(assignment.rubric, reviews)),
+                            inline=False)
+        else:
+            embed.description = "The review window ended before anyone reviewed your work; organisers know."
+        return await self._tell(assignment, submission.user_id, embed, None,
+                                "I could not DM you: your reviews are in; see `/review mine`.")
+
+    async def shortfall(self, assignment: Assignment) -> str:
+        """Organisers read it in the mod-log channel, else in the assignment's thread."""
+        places = counted(assignment.shortfall, "review place")
+        text = (f"**{safe(assignment.title, 200)}** (#{assignment.id}): {places} "
+                "could not be filled, as there were too few submitters. Volunteers and organisers can take them with "
+                f"`/review volunteer assignment:{assignment.id}`; `/assignment status` shows who reviews what.")
+        config = await get_config(self.bot.db, assignment.guild_id)
+        target = self._messageable(config.mod_log_channel_id) if config.mod_log_channel_id \
+            else self._discussion(assignment)
+        try:
+            await target.send(content=text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as error:
+            raise DeliveryFailed(f"cannot tell organisers about the shortfall: {error}") from error
+        return Outcome.SENT

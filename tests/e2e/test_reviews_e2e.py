@@ -1,0 +1,246 @@
+"""Peer review end to end: the real bot against the Discord stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.core import CohortBot
+from bot.reviews import notices, reviewing, store
+from bot.reviews.model import Assignment
+from tests.conftest import BotRunner
+from tests.e2e.any_text import assert_no_pings
+from tests.standin import SentMessage, StandIn
+
+GOOD = "The data pipeline is clear and the evaluation compares against a sensible baseline."
+BETTER = "Explain why you chose this model over a simpler one, and add error bars to the results."
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+async def bot(bot_runner: BotRunner, clock: FakeClock, standin: StandIn) -> CohortBot:
+    return await start(bot_runner, clock)
+
+
+async def start(bot_runner: BotRunner, clock: FakeClock) -> CohortBot:
+    started = await bot_runner.start(clock=clock)
+    await asyncio.wait_for(cog(started).jobs_ready.wait(), 5)
+    return started
+
+
+def cog(bot: CohortBot) -> Any:
+    found = bot.get_cog("Reviews")
+    assert found is not None
+    return found
+
+
+async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+    for _ in range(int(timeout / 0.05)):
+        result = condition()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def create(standin: StandIn, bot: CohortBot, **options: Any) -> Assignment:
+    fields = {"title": "Capstone: a model in the browser", "due": "in 3 days"} | options
+    reply = await standin.slash("assignment create", user=standin.admin, **fields)
+    assert reply.ephemeral and "Created" in reply.text, reply.text
+    [found] = await store.list_assignments(bot.db, standin.guild_id, limit=1)
+    return found
+
+
+async def submit_three(standin: StandIn, assignment: Assignment) -> None:
+    for who in (standin.alice, standin.bob, standin.carol):
+        reply = await standin.slash("submit", user=who, assignment=str(assignment.id),
+                                    url=f"HTTPS://Example.org/{who.name}?utm_source=x")
+        assert reply.ephemeral and "Submitted" in reply.text, reply.text
+
+
+def review_dms(standin: StandIn, who: Any) -> list[SentMessage]:
+    return [m for m in standin.dms_to(who) if any(c.startswith("review:open:") for c in m.component_ids)]
+
+
+async def test_create_submit_close_review_after_a_restart_remind_once_and_read_the_averages(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    assignment = await create(standin, bot, reviewers=2)
+    card = await wait_for(lambda: [m for m in standin.messages_in(standin.general) if "Capstone" in m.text])
+    assert "Problem framing" in card[0].text and f"/submit assignment:{assignment.id}" in card[0].text
+    [thread] = await wait_for(lambda: standin.threads(standin.general))
+    assert thread.id == card[0].id and thread.name == assignment.title  # the assignment's thread, from its card
+    await submit_three(standin, assignment)
+    stored = await store.submission_of(bot.db, assignment.id, standin.alice.id)
+    assert stored is not None and stored.url == "https://example.org/alice"
+
+    closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert closed.ephemeral and "4 reviews drawn" not in closed.text and "6 reviews drawn" in closed.text
+    for who in (standin.alice, standin.bob, standin.carol):
+        dm = (await wait_for(lambda who=who: review_dms(standin, who)))[0]
+        assert "2 reviews" in dm.text
+    assert "in review" in standin.message(card[0].id).text  # the card shows the round
+    assert await store.get_assignment(bot.db, standin.guild_id, assignment.id) is not None
+
+    bot = await bot_runner.restart(bot, clock=clock)
+    await asyncio.wait_for(cog(bot).jobs_ready.wait(), 5)
+    dm = review_dms(standin, standin.alice)[0]
+    review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
+    form = await standin.click(dm, f"review:open:{review_id}", user=standin.alice)
+    assert form.ephemeral and "Review:" in form.text
+    scores = [5, 4, 3, 4]
+    for criterion, score in enumerate(scores[:-1]):
+        form = await standin.click(form, f"review:score:{review_id}:{criterion}", user=standin.alice,
+                                   values=[str(score)])
+        assert f"{criterion + 1} of 4 criteria" in form.text
+    opened = await standin.click(form, f"review:score:{review_id}:3", user=standin.alice, values=[str(scores[-1])])
+    assert opened.modal is not None and set(opened.modal.field_ids) == {"works", "improve"}
+    refused = await standin.submit_modal(opened.modal.custom_id, {"works": "Nice!", "improve": BETTER},
+                                         user=standin.alice)
+    assert refused.ephemeral and "at least 50" in refused.text and "draft is kept" in refused.text
+    again = await standin.click(refused, f"review:comments:{review_id}", user=standin.alice)
+    assert again.modal is not None
+    assert {f["custom_id"]: f.get("value") for f in again.modal.inputs} == {"works": "Nice!", "improve": BETTER}
+    done = await standin.submit_modal(again.modal.custom_id, {"works": GOOD}, user=standin.alice)
+    assert done.ephemeral and "your review is in" in done.text
+    review = await store.get_review(bot.db, review_id)
+    assert review.done and review.scores == (5, 4, 3, 4) and review.works == GOOD
+
+    # The 48 h reminder goes to Bob (he has written nothing), once, as the clock moves on.
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    assert current.review_ends_at is not None
+    for moment in (current.review_ends_at - timedelta(hours=48) + timedelta(minutes=1),
+                   current.review_ends_at - timedelta(hours=47)):
+        clock.set(moment)
+        await cog(bot).jobs.rebuild()
+        await wait_for(lambda: [m for m in standin.dms_to(standin.bob) if "Reminder" in m.text])
+        await asyncio.sleep(0.2)
+    reminders = [m for m in standin.dms_to(standin.bob) if "Reminder" in m.text]
+    assert len(reminders) == 1 and "2 reviews" in reminders[0].text
+    assert len([m for m in standin.dms_to(standin.alice) if "Reminder" in m.text]) == 1  # one left to write
+
+    # Bob and Carol review Alice; with every review in, she hears at once and reads the averages.
+    mine = await store.submission_of(bot.db, assignment.id, standin.alice.id)
+    assert mine is not None
+    for review in await store.reviews_of_submission(bot.db, mine.id):
+        assert review.reviewer_id is not None
+        for criterion, score in enumerate((4, 2, 5, 3) if review.reviewer_id == standin.bob.id else (2, 4, 5, 3)):
+            await reviewing.set_score(bot.db, review.id, review.reviewer_id, criterion, score)
+        await reviewing.submit_review(bot.db, clock, review.id, review.reviewer_id, works=GOOD, improve=BETTER)
+    await cog(bot).jobs.sync(assignment.id)
+    told = await wait_for(lambda: [m for m in standin.dms_to(standin.alice) if "Your reviews" in m.text])
+    assert "3.0**/5" in told[0].text and "5.0**/5" in told[0].text
+    read = await standin.slash("review mine", user=standin.alice, assignment=str(assignment.id))
+    assert read.ephemeral and "Problem framing: **3.0**/5" in read.text and "Evaluation: **5.0**/5" in read.text
+    follow = (await wait_for(lambda: read.followups))[0]
+    assert "What to improve" in follow.text and str(standin.bob.id) not in follow.text  # anonymous
+    marked = await standin.click(follow, next(c for c in follow.component_ids if c.startswith("review:helpful:")),
+                                 user=standin.alice)
+    assert "Marked helpful" in str(marked.components)
+
+    # Participation and privacy see it all: /profile counts, /privacy export holds given and received.
+    profile = await standin.slash("profile", user=standin.alice)
+    fields = {f["name"]: f["value"] for f in profile.embeds[0]["fields"]}
+    assert fields["Work submitted"] == "1" and fields["Reviews given"] == "1"
+    export = await standin.slash("privacy export", user=standin.alice)
+    data = json.loads(export.files[0].data)["data"]
+    assert len(data["reviews_submissions.user_id"]) == 1 and len(data["reviews received"]) == 2
+    assert [r["works"] for r in data["reviews_reviews.reviewer_id"] if r["submitted_at"]] == [GOOD]
+    assert_no_pings(standin)
+    standin.assert_clean()
+
+
+async def test_closed_dms_get_one_message_in_the_assignments_place_mentioning_them(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, reviewers=2)
+    await submit_three(standin, assignment)
+    standin.set_dms_open(standin.carol, False)
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    await wait_for(lambda: review_dms(standin, standin.alice) and review_dms(standin, standin.bob))
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    assert current.thread_id is not None and standin.thread(current.thread_id).name == assignment.title
+    mentions = await wait_for(lambda: [m for m in standin.messages_in(current.thread_id)
+                                       if f"<@{standin.carol.id}>" in (m.payload.get("content") or "")])
+    assert len(mentions) == 1 and any(c.startswith("review:open:") for c in mentions[0].component_ids)
+    request = next(r for r in standin.requests if isinstance(r.json, dict)
+                   and f"<@{standin.carol.id}>" in str(r.json.get("content")))
+    assert [str(u) for u in request.json["allowed_mentions"]["users"]] == [str(standin.carol.id)]
+    history = await notices.history(bot.db, assignment.id)
+    assert [n.outcome for n in history if n.key == f"assigned:{standin.carol.id}"] == ["fallback"]
+
+
+async def test_too_few_submitters_tell_organisers_and_a_volunteer_fills_in(standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot)  # 3 reviewers each
+    for who in (standin.alice, standin.bob):
+        await standin.slash("submit", user=who, assignment=str(assignment.id), url=f"https://example.org/{who.name}")
+    closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert "Shortfall:" in closed.text and "4 review places" in closed.text
+    took = await standin.slash("review volunteer", user=standin.carol, assignment=str(assignment.id))
+    assert "You took 2 reviews" in took.text
+    await wait_for(lambda: review_dms(standin, standin.carol))
+    status = await standin.slash("assignment status", user=standin.admin, assignment=str(assignment.id))
+    assert status.ephemeral and "2 places" in status.text
+    rows = list(csv.DictReader(io.StringIO(status.files[0].data.decode())))
+    assert len(rows) == 4 and {r["review_status"] for r in rows} == {"pending"}
+
+
+async def test_refusals_say_why(standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, reviewers=2)
+    plain = await standin.slash("assignment create", user=standin.alice, title="Mine", due="in 2 days")
+    assert plain.ephemeral and "Only organisers" in plain.text
+    bad_url = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url="ftp://x.org/a")
+    assert bad_url.ephemeral and "http" in bad_url.text
+    await submit_three(standin, assignment)
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    dm = (await wait_for(lambda: review_dms(standin, standin.bob)))[0]
+    review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
+    review = await store.get_review(bot.db, review_id)
+    author = await store.get_submission(bot.db, review.submission_id)
+    assert author is not None
+    own = await reviewing.open_review(bot.db, review_id, standin.bob.id)
+    assert own.submission.user_id != standin.bob.id
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    late = await standin.slash("submit", user=standin.owner, assignment=str(assignment.id), url="https://x.org/late")
+    assert late.ephemeral and "is closed" in late.text
+    choices = await standin.autocomplete("review mine", focused="assignment", user=standin.alice, assignment="caps")
+    assert [c["value"] for c in choices] == [str(assignment.id)]
+
+
+async def test_a_changed_plan_turns_its_assignment_items_into_assignments(standin: StandIn, bot: CohortBot,
+                                                                         clock: FakeClock) -> None:
+    now = clock.now().isoformat()
+    anchor = (clock.now() + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+    plan_id, _ = await bot.db.execute(
+        "INSERT INTO plans (guild_id, slug, title, channel_id, status, start_local, created_at, updated_at) "
+        "VALUES (?, 'ml', 'ML in browsers', ?, 'running', ?, ?, ?)",
+        (standin.guild_id, standin.announcements.id, anchor, now, now))
+    unit_id, _ = await bot.db.execute("INSERT INTO plans_units (guild_id, plan_id, number, title) "
+                                      "VALUES (?, ?, 1, 'Week 1')", (standin.guild_id, plan_id))
+    await bot.db.execute("INSERT INTO plans_items (guild_id, plan_id, unit_id, position, kind, title, due_day, "
+                         "due_minute) VALUES (?, ?, ?, 1, 'project', 'Ship a WebGPU demo', 4, 1080)",
+                         (standin.guild_id, plan_id, unit_id))
+    bot.dispatch("plan_changed", standin.guild_id, plan_id)
+    bot.dispatch("plan_changed", standin.guild_id, plan_id)  # idempotent: still one assignment, one card
+    card = await wait_for(lambda: [m for m in standin.messages_in(standin.announcements) if "WebGPU" in m.text])
+    await asyncio.sleep(0.2)
+    assert len(card) == 1 and len(await store.list_assignments(bot.db, standin.guild_id)) == 1
+    listed = await standin.slash("assignment list", user=standin.bob)
+    assert "Ship a WebGPU demo" in listed.text and "taking submissions" in listed.text
+    [assignment] = await store.list_assignments(bot.db, standin.guild_id)
+    shown = await standin.slash("assignment show", user=standin.bob, assignment=str(assignment.id))
+    assert "none yet" in shown.text and when_text(assignment.due_at) in shown.text
+
+
+def when_text(moment: datetime) -> str:
+    return f"<t:{int(moment.timestamp())}:F>"

@@ -1,0 +1,242 @@
+"""Peer review's domain against a real SQLite file: assignments, submissions, the round, reviews, privacy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.db import Database
+from bot.errors import InvalidInput, NotAllowed
+from bot.gate import privacy
+from bot.reviews import notices, report, reviewing, rounds, store, submissions
+from bot.reviews.model import DEFAULT_RUBRIC, Assignment, Status, averages, parse_rubric
+
+GUILD = 5
+ORGANISER, ALICE, BOB, CAROL, DAVE = 1, 2, 3, 4, 6
+GOOD = "This is a long enough comment that says something specific about the work."
+
+
+async def make(db: Database, clock: FakeClock, **options: object) -> Assignment:
+    fields: dict[str, object] = {"guild_id": GUILD, "title": "Week 1 project",
+                                 "due_at": clock.now() + timedelta(days=2), "created_by": ORGANISER} | options
+    return await store.create_assignment(db, clock, **fields)  # type: ignore[arg-type]
+
+
+async def submit_all(db: Database, clock: FakeClock, assignment: Assignment, *users: int) -> None:
+    for user in users:
+        await submissions.submit(db, clock, assignment, user_id=user, url=f"https://example.org/{user}")
+
+
+async def drawn(db: Database, clock: FakeClock, *users: int, **options: object) -> Assignment:
+    assignment = await make(db, clock, **options)
+    await submit_all(db, clock, assignment, *users)
+    started = await rounds.start_round(db, clock, assignment.id, seed=42)
+    assert started is not None
+    return started.assignment
+
+
+async def write(db: Database, clock: FakeClock, review_id: int, reviewer: int, scores: list[int]) -> None:
+    for index, score in enumerate(scores):
+        await reviewing.set_score(db, review_id, reviewer, index, score)
+    await reviewing.submit_review(db, clock, review_id, reviewer, works=GOOD, improve=GOOD)
+
+
+def test_the_rubric_defaults_and_parses() -> None:
+    assert parse_rubric(None) == DEFAULT_RUBRIC == ("Problem framing", "Design choices", "Evaluation", "Clarity")
+    assert parse_rubric(" Framing ;  Code  quality;Clarity ") == ("Framing", "Code quality", "Clarity")
+    with pytest.raises(InvalidInput, match="at most 5"):
+        parse_rubric("a;b;c;d;e;f")
+    with pytest.raises(InvalidInput, match="same name"):
+        parse_rubric("Clarity, clarity")
+
+
+async def test_a_submission_is_normalised_and_replaceable_until_the_due_time(db: Database, clock: FakeClock) -> None:
+    assignment = await make(db, clock)
+    first = await submissions.submit(db, clock, assignment, user_id=ALICE, url="HTTPS://Example.org/a?utm_source=x#top",
+                                     note="v1")
+    assert first.created and first.submission.url == "https://example.org/a" and not first.submission.late
+    again = await submissions.submit(db, clock, assignment, user_id=ALICE, url="example.org/b", note="v2")
+    assert not again.created and again.submission.id == first.submission.id
+    assert (again.submission.url, again.submission.note) == ("https://example.org/b", "v2")
+    clock.advance(timedelta(days=3))
+    with pytest.raises(NotAllowed, match="can no longer be replaced"):
+        await submissions.submit(db, clock, assignment, user_id=ALICE, url="https://example.org/c")
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/x", "javascript:alert(1)", "mailto:a@example.org"])
+async def test_a_link_that_is_not_http_is_refused(db: Database, clock: FakeClock, url: str) -> None:
+    assignment = await make(db, clock)
+    with pytest.raises(InvalidInput):
+        await submissions.submit(db, clock, assignment, user_id=ALICE, url=url)
+    assert await store.submissions(db, assignment.id) == []
+
+
+async def test_late_submissions_are_marked_or_refused_when_turned_off(db: Database, clock: FakeClock) -> None:
+    lenient, strict = await make(db, clock), await make(db, clock, title="Strict", accept_late=False)
+    clock.advance(timedelta(days=2, minutes=1))
+    late = await submissions.submit(db, clock, lenient, user_id=ALICE, url="https://example.org/a")
+    assert late.submission.late
+    with pytest.raises(NotAllowed, match="no late submissions"):
+        await submissions.submit(db, clock, strict, user_id=ALICE, url="https://example.org/a")
+
+
+async def test_a_closed_assignment_takes_no_submissions(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB)
+    closed, _ = await rounds.close(db, clock, assignment)
+    assert closed.status is Status.CLOSED
+    with pytest.raises(NotAllowed, match="is closed"):
+        await submissions.submit(db, clock, closed, user_id=CAROL, url="https://example.org/c")
+
+
+async def test_the_draw_is_stored_with_its_seed_and_every_notice_planned(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=2)
+    assert assignment.status is Status.REVIEWING and assignment.seed == 42 and assignment.shortfall == 0
+    assert assignment.review_ends_at == clock.now() + timedelta(days=7)
+    reviews = await store.reviews_of_assignment(db, assignment.id)
+    assert len(reviews) == 8
+    keys = {n.key for n in await notices.history(db, assignment.id)}
+    for user in (ALICE, BOB, CAROL, DAVE):
+        assert {f"assigned:{user}", f"remind-48h:{user}", f"remind-6h:{user}"} <= keys
+    assert sum(key.startswith("results:") for key in keys) == 4
+    assert await rounds.start_round(db, clock, assignment.id) is None  # a second draw does nothing
+
+
+async def test_too_few_submitters_leave_a_shortfall_that_volunteers_fill(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, reviewers=3)
+    assert assignment.shortfall == 4  # each of two submissions has one peer and lacks two
+    assert "shortfall" in {n.key for n in await notices.history(db, assignment.id)}
+    taken = await rounds.volunteer(db, clock, assignment, CAROL)
+    assert taken == 2
+    assert (await store.get_assignment(db, GUILD, assignment.id)).shortfall == 2
+    assert await rounds.volunteer(db, clock, assignment, CAROL) == 0  # nothing more for her to take
+
+
+async def test_a_late_submission_during_the_round_gets_reviewers_but_not_its_author(
+        db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=2)
+    late = await submissions.submit(db, clock, assignment, user_id=7, url="https://example.org/late")
+    assert late.submission.late and late.reviewers == 2
+    reviewers = [r.reviewer_id for r in await store.reviews_of_submission(db, late.submission.id)]
+    assert len(set(reviewers)) == 2 and 7 not in reviewers
+    loads = await rounds.current_loads(db, assignment.id)
+    assert max(loads.values()) <= assignment.reviewers + 1
+
+
+async def test_scores_outside_one_to_five_and_short_comments_are_refused_and_the_draft_kept(
+        db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE)
+    review = (await store.reviews_by(db, assignment.id, ALICE))[0]
+    for bad in (0, 6):
+        with pytest.raises(InvalidInput, match="from 1 to 5"):
+            await reviewing.set_score(db, review.id, ALICE, 0, bad)
+    for index in range(len(assignment.rubric)):
+        await reviewing.set_score(db, review.id, ALICE, index, 4)
+    with pytest.raises(InvalidInput, match="at least 50"):
+        await reviewing.submit_review(db, clock, review.id, ALICE, works="Nice.", improve=GOOD)
+    draft = await store.get_review(db, review.id)
+    assert (draft.works, draft.improve, draft.scores, draft.done) == ("Nice.", GOOD, (4, 4, 4, 4), False)
+    with pytest.raises(InvalidInput, match="at least 50"):
+        await reviewing.submit_review(db, clock, review.id, ALICE, works=" " * 60 + "short", improve=GOOD)
+
+
+async def test_nobody_reviews_their_own_submission_or_someone_elses_review(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE)
+    review = (await store.reviews_by(db, assignment.id, ALICE))[0]
+    submission = await store.get_submission(db, review.submission_id)
+    assert submission is not None and submission.user_id != ALICE
+    with pytest.raises(NotAllowed, match="your own submission"):
+        await reviewing.open_review(db, review.id, submission.user_id)
+    outsider = next(u for u in (BOB, CAROL, DAVE) if u != submission.user_id)
+    with pytest.raises(NotAllowed, match="someone else"):
+        await reviewing.open_review(db, review.id, outsider)
+
+
+async def test_when_all_reviews_are_in_the_results_are_due_at_once(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=2)
+    submission = await store.submission_of(db, assignment.id, ALICE)
+    assert submission is not None
+    reviews = await store.reviews_of_submission(db, submission.id)
+    clock.advance(timedelta(hours=1))
+    assert reviews[0].reviewer_id is not None and reviews[1].reviewer_id is not None
+    await write(db, clock, reviews[0].id, reviews[0].reviewer_id, [5, 4, 3, 2])
+    results = next(n for n in await notices.history(db, assignment.id) if n.key == f"results:{submission.id}")
+    assert results.due_at == assignment.review_ends_at
+    await write(db, clock, reviews[1].id, reviews[1].reviewer_id, [3, 4, 5, 4])
+    results = next(n for n in await notices.history(db, assignment.id) if n.key == f"results:{submission.id}")
+    assert results.due_at == clock.now()
+    mine = await reviewing.my_results(db, assignment, ALICE)
+    assert averages(assignment.rubric, mine.reviews) == [("Problem framing", 4.0), ("Design choices", 4.0),
+                                                         ("Evaluation", 4.0), ("Clarity", 3.0)]
+
+
+async def test_the_author_marks_a_review_helpful_once(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=1)
+    submission = await store.submission_of(db, assignment.id, ALICE)
+    assert submission is not None
+    [review] = await store.reviews_of_submission(db, submission.id)
+    assert review.reviewer_id is not None
+    with pytest.raises(InvalidInput, match="not been submitted"):
+        await reviewing.mark_helpful(db, clock, review.id, ALICE)
+    await write(db, clock, review.id, review.reviewer_id, [3, 3, 3, 3])
+    with pytest.raises(NotAllowed, match="Only the author"):
+        await reviewing.mark_helpful(db, clock, review.id, review.reviewer_id)
+    assert (await reviewing.mark_helpful(db, clock, review.id, ALICE)).helpful
+    with pytest.raises(InvalidInput, match="already"):
+        await reviewing.mark_helpful(db, clock, review.id, ALICE)
+
+
+async def test_closing_the_round_skips_reminders_and_sends_results_now(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE)
+    closed, _ = await rounds.close(db, clock, assignment)
+    history = await notices.history(db, assignment.id)
+    assert all(n.outcome == "skipped" for n in history if n.key.startswith("remind-"))
+    assert all(n.due_at == clock.now() for n in history if n.key.startswith("results:"))
+    with pytest.raises(InvalidInput, match="already closed"):
+        await rounds.close(db, clock, closed)
+    review = (await store.reviews_by(db, assignment.id, ALICE))[0]
+    with pytest.raises(NotAllowed, match="closed"):
+        await reviewing.open_review(db, review.id, ALICE)
+
+
+async def test_the_status_csv_is_formula_safe(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=1)
+    found = await report.status_report(db, assignment)
+    text = report.report_csv(found, {ALICE: "=HYPERLINK(\"x\")", BOB: "+bob", CAROL: "carol", DAVE: "@dave"})
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 4 and {r["review_status"] for r in rows} == {"pending"}
+    assert {r["author"] for r in rows} == {"'=HYPERLINK(\"x\")", "'+bob", "carol", "'@dave"}
+    assert [load.pending for load in found.loads()] == [1, 1, 1, 1]
+
+
+async def test_forgetting_a_member_deletes_their_submission_and_anonymises_their_reviews(
+        db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=2)
+    written, unwritten = (await store.reviews_by(db, assignment.id, ALICE))[:2]
+    await write(db, clock, written.id, ALICE, [5, 5, 5, 5])
+    assert await privacy.unregistered_user_columns(db) == []
+    export = await privacy.export_user(db, clock, user_id=ALICE, guild_id=GUILD)
+    assert len(export["data"]["reviews_submissions.user_id"]) == 1
+    assert {r["id"] for r in export["data"]["reviews_reviews.reviewer_id"]} == {written.id, unwritten.id}
+    await privacy.forget_user(db, user_id=ALICE, guild_id=GUILD)
+    assert await store.submission_of(db, assignment.id, ALICE) is None
+    kept = await store.get_review(db, written.id)
+    assert kept.reviewer_id is None and kept.works == GOOD  # the author keeps the feedback
+    with pytest.raises(Exception, match="no longer exists"):
+        await store.get_review(db, unwritten.id)
+
+
+async def test_reviews_received_are_exported_without_the_reviewer(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=1)
+    submission = await store.submission_of(db, assignment.id, ALICE)
+    assert submission is not None
+    [review] = await store.reviews_of_submission(db, submission.id)
+    assert review.reviewer_id is not None
+    await write(db, clock, review.id, review.reviewer_id, [1, 2, 3, 4])
+    export = await privacy.export_user(db, clock, user_id=ALICE, guild_id=GUILD)
+    [received] = export["data"]["reviews received"]
+    assert json.loads(received["scores"]) == [1, 2, 3, 4] and "reviewer_id" not in received
