@@ -20,6 +20,7 @@ from bot.db import Database, migrate
 from bot.sessions import deliveries, rsvp, settings, store
 from bot.sessions.model import RsvpStatus
 from tests.conftest import BotRunner
+from tests.conftest import spawn as spawn  # re-exported: crash tests of other features import the fixture here
 from tests.standin import StandIn
 
 REPO = Path(__file__).resolve().parents[2]
