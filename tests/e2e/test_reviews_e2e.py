@@ -6,8 +6,7 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from bot.reviews import notices, reviewing, store
 from bot.reviews.model import Assignment
 from tests.conftest import BotRunner
 from tests.e2e.any_text import assert_no_pings
+from tests.e2e.helpers import clock_at_real_now, loaded_cog, start_with_jobs, wait_for
 from tests.standin import SentMessage, StandIn
 
 GOOD = "The data pipeline is clear and the evaluation compares against a sensible baseline."
@@ -26,7 +26,7 @@ BETTER = "Explain why you chose this model over a simpler one, and add error bar
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+    return clock_at_real_now()
 
 
 @pytest.fixture
@@ -35,24 +35,11 @@ async def bot(bot_runner: BotRunner, clock: FakeClock, standin: StandIn) -> Coho
 
 
 async def start(bot_runner: BotRunner, clock: FakeClock) -> CohortBot:
-    started = await bot_runner.start(clock=clock)
-    await asyncio.wait_for(cog(started).jobs_ready.wait(), 5)
-    return started
+    return await start_with_jobs(bot_runner, clock, "Reviews")
 
 
 def cog(bot: CohortBot) -> Any:
-    found = bot.get_cog("Reviews")
-    assert found is not None
-    return found
-
-
-async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    return loaded_cog(bot, "Reviews")
 
 
 async def create(standin: StandIn, bot: CohortBot, **options: Any) -> Assignment:

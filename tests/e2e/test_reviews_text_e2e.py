@@ -14,7 +14,8 @@ from bot.core import CohortBot
 from bot.reviews import store
 from bot.reviews.model import COMMENT_MAX
 from tests.e2e.any_text import assert_no_pings, texts
-from tests.e2e.test_reviews_e2e import BETTER, GOOD, create, review_dms, submit_three, wait_for
+from tests.e2e.helpers import wait_for
+from tests.e2e.test_reviews_e2e import BETTER, GOOD, create, review_dms, submit_three
 from tests.standin import Reply, SentMessage, StandIn
 
 UNESCAPED_MENTION = re.compile(r"@(everyone|here|[!&]?\d{15,20})")
