@@ -78,7 +78,6 @@ async def test_create_submit_close_review_after_a_restart_remind_once_and_read_t
         dm = (await wait_for(lambda who=who: review_dms(standin, who)))[0]
         assert "2 reviews" in dm.text
     assert "in review" in standin.message(card[0].id).text  # the card shows the round
-    assert await store.get_assignment(bot.db, standin.guild_id, assignment.id) is not None
 
     bot = await bot_runner.restart(bot, clock=clock)
     await asyncio.wait_for(cog(bot).jobs_ready.wait(), 5)
@@ -194,9 +193,12 @@ async def test_refusals_say_why(standin: StandIn, bot: CohortBot) -> None:
     review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
     review = await store.get_review(bot.db, review_id)
     author = await store.get_submission(bot.db, review.submission_id)
-    assert author is not None
-    own = await reviewing.open_review(bot.db, review_id, standin.bob.id)
-    assert own.submission.user_id != standin.bob.id
+    assert author is not None and author.user_id != standin.bob.id
+    who = standin.alice if author.user_id == standin.alice.id else standin.carol
+    own = await standin.click(dm, f"review:open:{review_id}", user=who)  # the button, reused by the author
+    assert own.ephemeral and "cannot review your own submission" in own.text
+    stranger = await standin.click(dm, f"review:open:{review_id}", user=standin.owner)
+    assert stranger.ephemeral and "assigned to someone else" in stranger.text
     await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
     late = await standin.slash("submit", user=standin.owner, assignment=str(assignment.id), url="https://x.org/late")
     assert late.ephemeral and "is closed" in late.text
