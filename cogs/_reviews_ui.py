@@ -249,11 +249,25 @@ class CommentsModal(discord.ui.Modal):
         self.add_item(self.improve)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            await reviews_cog(interaction).submit_comments(interaction, self.review_id, self.works.value,
-                                                           self.improve.value)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
+        """Nothing here: the reviews cog takes every ``review:form:<id>`` submission from the raw
+        interaction (:func:`submitted_comments`), so a form opened before a restart still arrives."""
+
+
+COMMENTS_FORM = re.compile(r"review:form:(?P<id>\d{1,20})")
+
+
+def submitted_comments(interaction: discord.Interaction) -> tuple[int, str, str] | None:
+    """``(review id, what works, what to improve)`` from a submitted comments modal, else None."""
+    data: Any = interaction.data or {}
+    match = COMMENTS_FORM.fullmatch(str(data.get("custom_id", "")))
+    if interaction.type is not discord.InteractionType.modal_submit or match is None:
+        return None
+    values: dict[str, str] = {}
+    for row in data.get("components", []):
+        for component in [*row.get("components", []), row.get("component") or {}]:  # action row, or label
+            if "custom_id" in component:
+                values[component["custom_id"]] = str(component.get("value") or "")
+    return int(match["id"]), values.get("works", ""), values.get("improve", "")
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ReviewButton, ScoreSelect, CommentsButton,

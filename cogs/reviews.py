@@ -20,6 +20,7 @@ from bot.reviews import plansync, reviewing, rounds, store, submissions
 from bot.reviews.jobs import ReviewJobs
 from bot.reviews.model import Assignment, Submission, averages
 from bot.text import counted
+from bot.tree import report_interaction_error
 from bot.ui.checks import guild_member
 from bot.ui.render import NO_PINGS, safe, when
 from cogs._reviews_discord import ReviewMessenger
@@ -34,6 +35,7 @@ from cogs._reviews_ui import (
     results_embed,
     review_embed,
     showcase_embed,
+    submitted_comments,
 )
 
 log = logging.getLogger("bot.reviews")
@@ -78,6 +80,19 @@ class Reviews(commands.Cog):
         synced = await plansync.sync_plan_assignments(self.bot.db, self.bot.clock, guild_id, plan_id)
         for assignment_id in synced.changed:
             await self.jobs.sync(assignment_id)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Review comments (the ``review:form:<id>`` modal) are read here, from the interaction itself:
+        a modal object lives in memory only, and a reviewer may submit after the bot restarted."""
+        submitted = submitted_comments(interaction)
+        if submitted is None:
+            return
+        review_id, works, improve = submitted
+        try:
+            await self.submit_comments(interaction, review_id, works, improve)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
 
     # /submit --------------------------------------------------------------------------------------
     @app_commands.command(name="submit")

@@ -166,6 +166,27 @@ async def test_closed_dms_get_one_message_in_the_assignments_place_mentioning_th
     assert [n.outcome for n in history if n.key == f"assigned:{standin.carol.id}"] == ["fallback"]
 
 
+async def test_comments_written_in_a_form_opened_before_a_restart_are_taken_after_it(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    assignment = await create(standin, bot, reviewers=1)
+    await submit_three(standin, assignment)
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    dm = (await wait_for(lambda: review_dms(standin, standin.bob)))[0]
+    review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
+    form = await standin.click(dm, f"review:open:{review_id}", user=standin.bob)
+    for criterion in range(3):
+        form = await standin.click(form, f"review:score:{review_id}:{criterion}", user=standin.bob, values=["4"])
+    opened = await standin.click(form, f"review:score:{review_id}:3", user=standin.bob, values=["5"])
+    assert opened.modal is not None
+
+    await bot_runner.stop(bot)  # Bob is still typing
+    bot = await start(bot_runner, clock)
+    done = await standin.submit_modal(opened.modal.custom_id, {"works": GOOD, "improve": BETTER}, user=standin.bob)
+    assert done.ephemeral and "your review is in" in done.text
+    review = await store.get_review(bot.db, review_id)
+    assert review.done and review.scores == (4, 4, 4, 5) and (review.works, review.improve) == (GOOD, BETTER)
+
+
 async def test_too_few_submitters_tell_organisers_and_a_volunteer_fills_in(standin: StandIn, bot: CohortBot) -> None:
     assignment = await create(standin, bot)  # 3 reviewers each
     for who in (standin.alice, standin.bob):
