@@ -1,5 +1,6 @@
 """Peer review's messages to Discord: the card and thread, reviewers' DMs (with the thread as the
-fallback), reminders, results and the organisers' shortfall note (``bot.reviews.jobs.Notifier``)."""
+fallback), reminders, results and the organisers' notes: places unfilled, the window's end
+(``bot.reviews.jobs.Notifier``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import discord
 from bot import topics
 from bot.core import CohortBot
 from bot.guild_config import get_config
+from bot.reviews import store
 from bot.reviews.jobs import DeliveryFailed
-from bot.reviews.model import Assignment, Review, Submission, averages
+from bot.reviews.model import Assignment, Review, Status, Submission, averages
 from bot.reviews.notices import Outcome
 from bot.text import counted
 from bot.ui.render import COLOUR_OK, NO_PINGS, cut, safe, when
@@ -118,30 +120,71 @@ class ReviewMessenger:
                                 f"{when(ends, 'R') if ends else 'soon'}.")
 
     async def results(self, assignment: Assignment, submission: Submission, reviews: list[Review]) -> str:
+        done = [r for r in reviews if r.done]
+        pending = len(reviews) - len(done)
+        closed = assignment.status is Status.CLOSED
         embed = discord.Embed(title=safe(f"Your reviews: {assignment.title}", 256), colour=COLOUR_OK)
-        if reviews:
-            embed.description = (f"{counted(len(reviews), 'review')} of your work "
-                                 f"{'is' if len(reviews) == 1 else 'are'} in. Read "
-                                 f"{'it' if len(reviews) == 1 else 'them'} with "
-                                 f"`/review mine assignment:{assignment.id}`.")
-            embed.add_field(name="Rubric averages", value=averages_text(averages(assignment.rubric, reviews)),
+        if done:
+            embed.description = (f"{counted(len(done), 'review')} of your work {'is' if len(done) == 1 else 'are'} "
+                                 f"in. Read {'it' if len(done) == 1 else 'them'} with "
+                                 f"`/review mine assignment:{assignment.id}`, and mark the ones that helped you.")
+            if pending and not closed:
+                embed.description += (f" {counted(pending, 'more review')} {'is' if pending == 1 else 'are'} still "
+                                      "being written; you will hear when it comes in.")
+            embed.add_field(name="Rubric averages", value=averages_text(averages(assignment.rubric, done)),
                             inline=False)
+        elif not reviews:
+            embed.description = ("There were too few submitters for anyone to be given your work to review. "
+                                 "Organisers have been told; a volunteer can still take it, and you will hear "
+                                 "when a review comes in." if not closed else
+                                 "The round closed before anyone could be given your work to review.")
+        elif closed:
+            embed.description = "The round closed before your reviewers wrote their reviews; organisers know."
         else:
-            embed.description = "The review window ended before anyone reviewed your work; organisers know."
+            embed.description = (f"The review window ended before your {counted(pending, 'reviewer')} wrote "
+                                 f"{'their review' if pending == 1 else 'their reviews'}. Organisers have been told; "
+                                 "late reviews still count until they close the round, and you will hear when one "
+                                 "comes in.")
         return await self._tell(assignment, submission.user_id, embed, None,
-                                "I could not DM you: your reviews are in; see `/review mine`.")
+                                "I could not DM you: news of your reviews is here; see "
+                                f"`/review mine assignment:{assignment.id}`.")
 
-    async def shortfall(self, assignment: Assignment) -> str:
+    async def _tell_organisers(self, assignment: Assignment, text: str) -> str:
         """Organisers read it in the mod-log channel, else in the assignment's thread."""
-        places = counted(assignment.shortfall, "review place")
-        text = (f"**{safe(assignment.title, 200)}** (#{assignment.id}): {places} "
-                "could not be filled, as there were too few submitters. Volunteers and organisers can take them with "
-                f"`/review volunteer assignment:{assignment.id}`; `/assignment status` shows who reviews what.")
         config = await get_config(self.bot.db, assignment.guild_id)
         target = self._messageable(config.mod_log_channel_id) if config.mod_log_channel_id \
             else self._discussion(assignment)
         try:
-            await target.send(content=text, allowed_mentions=NO_PINGS)
+            await target.send(content=cut(text, 2000), allowed_mentions=NO_PINGS)
         except discord.HTTPException as error:
-            raise DeliveryFailed(f"cannot tell organisers about the shortfall: {error}") from error
+            raise DeliveryFailed(f"cannot tell organisers about assignment {assignment.id}: {error}") from error
         return Outcome.SENT
+
+    async def shortfall(self, assignment: Assignment) -> str:
+        name = f"**{safe(assignment.title, 200)}** (#{assignment.id})"
+        if not await store.submissions(self.bot.db, assignment.id):
+            if assignment.status is Status.CLOSED:
+                return await self._tell_organisers(assignment, f"Nobody submitted to {name} by its due time, and it "
+                                                               "takes no late work, so it is closed.")
+            return await self._tell_organisers(
+                assignment, f"Nobody submitted to {name} by its due time. Late submissions are still taken (marked "
+                "late) and reviewed by each other and by volunteers; `/assignment close` ends it.")
+        places = counted(assignment.shortfall, "review place")
+        return await self._tell_organisers(
+            assignment, f"{name}: {places} could not be filled, as there were too few submitters. Volunteers and "
+            f"organisers can take them with `/review volunteer assignment:{assignment.id}`; `/assignment status` "
+            "shows who reviews what.")
+
+    async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
+        done = sum(1 for r in reviews if r.done)
+        name = f"**{safe(assignment.title, 200)}** (#{assignment.id})"
+        if done == len(reviews):
+            text = (f"The review window of {name} is over and all {counted(done, 'review')} are in. "
+                    f"`/assignment close assignment:{assignment.id}` ends the round.")
+        else:
+            late = len({r.reviewer_id for r in reviews if not r.done})
+            text = (f"The review window of {name} is over: {done} of {counted(len(reviews), 'review')} are in; "
+                    f"{counted(late, 'reviewer')} still owe {counted(len(reviews) - done, 'review')}. Authors "
+                    "have been told what came in. Late reviews count until you run "
+                    f"`/assignment close assignment:{assignment.id}`; `/assignment status` shows who owes what.")
+        return await self._tell_organisers(assignment, text)

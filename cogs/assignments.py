@@ -11,7 +11,14 @@ from discord.ext import commands
 from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.reviews import report, rounds, store
-from bot.reviews.model import DEFAULT_REVIEW_DAYS, DEFAULT_REVIEWERS, REVIEW_DAYS_MAX, REVIEWERS_MAX, parse_rubric
+from bot.reviews.model import (
+    DEFAULT_REVIEW_DAYS,
+    DEFAULT_REVIEWERS,
+    REVIEW_DAYS_MAX,
+    REVIEWERS_MAX,
+    Status,
+    parse_rubric,
+)
 from bot.sessions import members
 from bot.sessions.timeparse import parse_when
 from bot.text import counted
@@ -141,23 +148,34 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         """Draw the reviewers now, or, once reviewing, close the round (organisers)."""
         member = await self._organiser(interaction)
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
-        closed, started = await rounds.close(self.bot.db, self.bot.clock, found)
+        outcome = await rounds.close(self.bot.db, self.bot.clock, found)
+        closed = outcome.assignment
         cog = reviews_cog(interaction)
         await cog.jobs.sync(found.id)
         await cog.messenger.refresh_card(closed)
-        if started is not None:
-            made, drawn = counted(started.submissions, "submission"), counted(len(started.draw.pairs), "review")
-            text = (f"Submissions to **{safe(closed.title, 200)}** are closed: {made}, {drawn} drawn (seed "
-                    f"{closed.seed}). Reviewers are told now; "
-                    f"reviews are due {when(closed.review_ends_at, 'F') if closed.review_ends_at else 'soon'}. "
-                    "Run `/assignment close` again to end the round (late reviews count until then).")
-            if started.draw.missing:
-                text += (f"\n**Shortfall:** {counted(started.draw.missing, 'review place')} could not be filled with "
-                         f"{counted(started.submissions, 'submitter')}; volunteers and organisers can take them with "
-                         f"`/review volunteer assignment:{closed.id}`.")
+        name = f"**{safe(closed.title, 200)}**"
+        if isinstance(outcome, rounds.RoundClosed):
+            text = f"The review round of {name} is closed: no more reviews or submissions."
+            if outcome.pending:
+                text += f" {counted(outcome.pending, 'review')} still unwritten will not come."
+            text += " Authors who had not heard yet get their results now."
+        elif not outcome.submissions:
+            text = (f"Nobody submitted to {name}, so there are no reviewers to draw. " + (
+                "It takes no late work, so it is now closed." if closed.status is Status.CLOSED else
+                "Late submissions are still taken and reviewed by each other and by volunteers; run "
+                "`/assignment close` again to end it."))
         else:
-            text = (f"The review round of **{safe(closed.title, 200)}** is closed: no more reviews or submissions. "
-                    "Authors who had not heard yet get their results now.")
+            made, drawn = counted(outcome.submissions, "submission"), counted(len(outcome.draw.pairs), "review")
+            due = when(closed.review_ends_at, "F") if closed.review_ends_at else "soon"
+            text = (f"Reviewers for {name} are drawn: {made}, {drawn} (seed {closed.seed}). Reviewers are told now; "
+                    f"reviews are due {due}. "
+                    + ("Later submissions are still taken, marked late, and get reviewers at once. "
+                       if closed.accept_late else "No more submissions are taken. ")
+                    + "Run `/assignment close` again to end the round (late reviews count until then).")
+            if outcome.draw.missing:
+                text += (f"\n**Shortfall:** {counted(outcome.draw.missing, 'review place')} could not be filled with "
+                         f"{counted(outcome.submissions, 'submitter')}; volunteers and organisers can take them with "
+                         f"`/review volunteer assignment:{closed.id}`.")
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 

@@ -87,7 +87,7 @@ async def test_late_submissions_are_marked_or_refused_when_turned_off(db: Databa
 
 async def test_a_closed_assignment_takes_no_submissions(db: Database, clock: FakeClock) -> None:
     assignment = await drawn(db, clock, ALICE, BOB)
-    closed, _ = await rounds.close(db, clock, assignment)
+    closed = (await rounds.close(db, clock, assignment)).assignment
     assert closed.status is Status.CLOSED
     with pytest.raises(NotAllowed, match="is closed"):
         await submissions.submit(db, clock, closed, user_id=CAROL, url="https://example.org/c")
@@ -192,7 +192,7 @@ async def test_the_author_marks_a_review_helpful_once(db: Database, clock: FakeC
 
 async def test_closing_the_round_skips_reminders_and_sends_results_now(db: Database, clock: FakeClock) -> None:
     assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE)
-    closed, _ = await rounds.close(db, clock, assignment)
+    closed = (await rounds.close(db, clock, assignment)).assignment
     history = await notices.history(db, assignment.id)
     assert all(n.outcome == "skipped" for n in history if n.key.startswith("remind-"))
     assert all(n.due_at == clock.now() for n in history if n.key.startswith("results:"))
@@ -240,3 +240,36 @@ async def test_reviews_received_are_exported_without_the_reviewer(db: Database, 
     export = await privacy.export_user(db, clock, user_id=ALICE, guild_id=GUILD)
     [received] = export["data"]["reviews received"]
     assert json.loads(received["scores"]) == [1, 2, 3, 4] and "reviewer_id" not in received
+
+
+async def test_a_second_close_of_an_open_assignment_does_not_end_the_round(db: Database, clock: FakeClock) -> None:
+    assignment = await make(db, clock)
+    await submit_all(db, clock, assignment, ALICE, BOB, CAROL, DAVE)
+    first = await rounds.close(db, clock, assignment)
+    assert isinstance(first, rounds.RoundStarted) and first.assignment.status is Status.REVIEWING
+    with pytest.raises(InvalidInput, match="drawn a moment ago"):  # a second organiser, same stale view
+        await rounds.close(db, clock, assignment)
+    assert (await store.get_assignment(db, GUILD, assignment.id)).status is Status.REVIEWING
+    ended = await rounds.close(db, clock, first.assignment)
+    assert isinstance(ended, rounds.RoundClosed) and ended.pending == 12
+    with pytest.raises(InvalidInput, match="closed a moment ago"):
+        await rounds.close(db, clock, first.assignment)
+
+
+async def test_nobody_submitted_tells_organisers_and_closes_when_no_late_work_can_come(
+        db: Database, clock: FakeClock) -> None:
+    lenient, strict = await make(db, clock), await make(db, clock, title="Strict", accept_late=False)
+    for assignment, status in ((lenient, Status.REVIEWING), (strict, Status.CLOSED)):
+        started = await rounds.start_round(db, clock, assignment.id, seed=1)
+        assert started is not None and started.submissions == 0 and started.assignment.status is status
+        keys = {n.key for n in await notices.history(db, assignment.id)}
+        assert notices.SHORTFALL in keys and notices.ENDED not in keys
+
+
+async def test_closing_the_round_skips_the_organisers_window_end_note(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE)
+    [ended] = [n for n in await notices.history(db, assignment.id) if n.key == notices.ENDED]
+    assert ended.due_at == assignment.review_ends_at and ended.outcome is None
+    await rounds.close(db, clock, assignment)
+    [ended] = [n for n in await notices.history(db, assignment.id) if n.key == notices.ENDED]
+    assert ended.outcome == "skipped"

@@ -51,10 +51,13 @@ class RecordingNotifier:
         return self._record(f"remind-{int(lead.total_seconds() // 3600)}h", (user_id, len(work)))
 
     async def results(self, assignment: Assignment, submission: Submission, reviews: list[Review]) -> str:
-        return self._record("results", (submission.user_id, len(reviews)))
+        return self._record("results", (submission.user_id, sum(1 for r in reviews if r.done)))
 
     async def shortfall(self, assignment: Assignment) -> str:
         return self._record("shortfall", assignment.shortfall)
+
+    async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
+        return self._record("ended", (sum(1 for r in reviews if r.done), len(reviews)))
 
     async def refresh_card(self, assignment: Assignment) -> None:
         self.sent.append(("refresh", assignment.status.value))
@@ -220,3 +223,34 @@ async def test_plan_assignment_and_project_items_become_assignments_once(db: Dat
 async def test_a_draft_plan_makes_no_assignments(db: Database, clock: FakeClock) -> None:
     plan_id, _ = await make_plan(db, clock, status="draft")
     assert (await sync_plan_assignments(db, clock, GUILD, plan_id)).changed == []
+
+
+async def test_organisers_hear_once_when_the_window_ends_with_reviews_missing(
+        db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
+    assignment = await assignment_with_three(db, clock, reviewers=1)
+    clock.advance(timedelta(days=1))
+    await jobs.run(assignment.id)
+    [alices] = await store.reviews_by(db, assignment.id, ALICE)
+    for criterion in range(4):
+        await reviewing.set_score(db, alices.id, ALICE, criterion, 4)
+    await reviewing.submit_review(db, clock, alices.id, ALICE, works=GOOD, improve=GOOD)
+    ends = (await store.get_assignment(db, GUILD, assignment.id)).review_ends_at
+    assert ends is not None
+    clock.set(ends - timedelta(minutes=1))
+    await jobs.run(assignment.id)
+    assert notifier.kinds("ended") == []
+    for _ in range(2):
+        clock.set(ends + timedelta(minutes=1))
+        await jobs.run(assignment.id)
+    assert notifier.kinds("ended") == [(1, 3)]
+
+
+async def test_reviewers_not_yet_told_when_the_round_closes_are_not_told_after(
+        db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
+    assignment = await assignment_with_three(db, clock, reviewers=2)
+    started = await rounds.close(db, clock, assignment)  # the draw: DMs planned, not sent yet
+    await rounds.close(db, clock, started.assignment)  # a second organiser ends the round at once
+    await jobs.run(assignment.id)
+    assert notifier.kinds("assigned") == [] and len(notifier.kinds("results")) == 3
+    history = {n.key: n.outcome for n in await notices.history(db, assignment.id)}
+    assert {history[f"assigned:{user}"] for user in (ALICE, BOB, CAROL)} == {"skipped"}

@@ -49,9 +49,14 @@ class Notifier(Protocol):
     async def remind(self, assignment: Assignment, user_id: int, work: list[tuple[Review, Submission]],
                      lead: timedelta) -> str: ...
 
-    async def results(self, assignment: Assignment, submission: Submission, reviews: list[Review]) -> str: ...
+    async def results(self, assignment: Assignment, submission: Submission, reviews: list[Review]) -> str:
+        """Tell the author: ``reviews`` holds every review of the work, written or not."""
 
-    async def shortfall(self, assignment: Assignment) -> str: ...
+    async def shortfall(self, assignment: Assignment) -> str:
+        """Tell organisers that places could not be filled (or that nobody submitted)."""
+
+    async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
+        """Tell organisers the review window is over: ``reviews`` holds every review, written or not."""
 
     async def refresh_card(self, assignment: Assignment) -> None:
         """Show the assignment's new status on its card. Idempotent, so outside the claim protocol;
@@ -174,11 +179,12 @@ class ReviewJobs:
         submission: Submission | None = None
         if notice.kind in ("assigned", "remind-48h", "remind-6h") and notice.user_id is not None:
             work = await self._open_work(assignment.id, notice.user_id)
-            too_late = notice.kind != "assigned" and (
-                assignment.status is Status.CLOSED
-                or (assignment.review_ends_at is not None and self.clock.now() > assignment.review_ends_at))
+            too_late = assignment.status is Status.CLOSED or (notice.kind != "assigned" and (
+                assignment.review_ends_at is not None and self.clock.now() > assignment.review_ends_at))
             if not work or too_late:
                 return Outcome.SKIPPED if await notices.skip(self.db, self.clock, notice) else None
+        if notice.kind == notices.ENDED and assignment.status is Status.CLOSED:
+            return Outcome.SKIPPED if await notices.skip(self.db, self.clock, notice) else None
         if notice.kind == "results":
             submission = await store.get_submission(self.db, notice.ref or 0)
             if submission is None:
@@ -212,10 +218,13 @@ class ReviewJobs:
             return await self.notifier.remind(assignment, notice.user_id, work, notices.reminder_lead(notice))
         if notice.kind == "results":
             assert submission is not None
-            reviews = [r for r in await store.reviews_of_submission(self.db, submission.id) if r.done]
-            return await self.notifier.results(assignment, submission, reviews)
+            return await self.notifier.results(assignment, submission,
+                                               await store.reviews_of_submission(self.db, submission.id))
         if notice.kind == notices.SHORTFALL:
             return await self.notifier.shortfall(assignment)
+        if notice.kind == notices.ENDED:
+            return await self.notifier.window_ended(assignment, await store.reviews_of_assignment(self.db,
+                                                                                                  assignment.id))
         raise ValueError(f"unknown notice {notice.key}")
 
     async def _open_work(self, assignment_id: int, user_id: int) -> list[tuple[Review, Submission]]:

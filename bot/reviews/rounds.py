@@ -28,7 +28,11 @@ class RoundStarted:
 
 async def start_round(db: Database, clock: Clock, assignment_id: int, *,
                       seed: int | None = None) -> RoundStarted | None:
-    """Draw the reviewers and plan every notice; None if the round had already started (idempotent)."""
+    """Draw the reviewers and plan every notice; None if the round had already started (idempotent).
+
+    With nobody to review and no late work accepted, there is no round: the assignment closes at once.
+    Organisers hear of a draw that left places unfilled or had nobody to draw from, and, when the
+    window ends, how many reviews are in."""
     now = clock.now()
     async with db.transaction():
         assignment = await store.get_assignment_by_id(db, assignment_id)
@@ -45,13 +49,18 @@ async def start_round(db: Database, clock: Clock, assignment_id: int, *,
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(assignment.guild_id, assignment_id, sid, reviewer, source.value, assigned_at)
              for sid, reviewer, source in draw.pairs])
+        dead_end = not subs and not assignment.accept_late  # nothing to review, nothing can come
         await db.execute(
-            "UPDATE reviews_assignments SET status = ?, seed = ?, assigned_at = ?, review_ends_at = ?, shortfall = ? "
-            "WHERE id = ?", (Status.REVIEWING.value, seed, to_db(now), to_db(ends), draw.missing, assignment_id))
+            "UPDATE reviews_assignments SET status = ?, seed = ?, assigned_at = ?, review_ends_at = ?, shortfall = ?, "
+            "closed_at = ? WHERE id = ?",
+            ((Status.CLOSED if dead_end else Status.REVIEWING).value, seed, to_db(now), to_db(ends), draw.missing,
+             to_db(now) if dead_end else None, assignment_id))
         planned = _reviewer_notices(assignment, sorted(draw.loads()), now, ends)
         planned += [Notice(assignment.guild_id, assignment_id, f"results:{s.id}", s.user_id, ends) for s in subs]
-        if draw.missing:
+        if draw.missing or not subs:
             planned.append(Notice(assignment.guild_id, assignment_id, notices.SHORTFALL, None, now))
+        if subs:
+            planned.append(Notice(assignment.guild_id, assignment_id, notices.ENDED, None, ends))
         await notices.plan(db, planned)
         started = await store.get_assignment(db, assignment.guild_id, assignment_id)
     return RoundStarted(started, draw, len(subs))
@@ -141,21 +150,36 @@ async def volunteer(db: Database, clock: Clock, assignment: Assignment, user_id:
     return len(wanted)
 
 
-async def close(db: Database, clock: Clock, assignment: Assignment) -> tuple[Assignment, RoundStarted | None]:
-    """``/assignment close``: an open assignment draws its reviewers now; a running round ends."""
+@dataclass(frozen=True)
+class RoundClosed:
+    assignment: Assignment
+    pending: int  # reviews still unwritten, no longer accepted
+
+
+async def close(db: Database, clock: Clock, assignment: Assignment) -> RoundStarted | RoundClosed:
+    """``/assignment close``: an open assignment draws its reviewers now; a running round ends.
+
+    Each step happens once: a close that finds the step already taken (a second organiser, the due
+    time a moment before) is refused with what did happen, rather than taking the next step."""
     if assignment.status is Status.OPEN:
         started = await start_round(db, clock, assignment.id)
-        return (started.assignment if started else await store.get_assignment(db, assignment.guild_id,
-                                                                               assignment.id)), started
+        if started is None:
+            raise InvalidInput(f"Reviewers for {assignment.label} were drawn a moment ago (at its due time or by "
+                               "another organiser); `/assignment status` shows them. Nothing was changed.")
+        return started
     if assignment.status is Status.CLOSED:
-        raise InvalidInput(f"{assignment.label} is already closed.")
+        raise InvalidInput(f"{assignment.label} is already closed; nothing was changed.")
     now = clock.now()
     async with db.transaction():
-        await db.execute("UPDATE reviews_assignments SET status = ?, closed_at = ? WHERE id = ?",
-                         (Status.CLOSED.value, to_db(now), assignment.id))
-        for lead in REMINDER_LEADS:
-            await notices.skip_pending(db, clock, assignment.id, notices.reminder_key(lead, 0).split(":")[0],
-                                       notices.Outcome.SKIPPED)
+        _, count = await db.execute("UPDATE reviews_assignments SET status = ?, closed_at = ? WHERE id = ? "
+                                    "AND status = ?", (Status.CLOSED.value, to_db(now), assignment.id,
+                                                       Status.REVIEWING.value))
+        if count != 1:
+            raise InvalidInput(f"{assignment.label} was closed a moment ago by another organiser; nothing was changed.")
+        for kind in (*(notices.reminder_kind(lead) for lead in REMINDER_LEADS), notices.ENDED):
+            await notices.skip_pending(db, clock, assignment.id, kind, notices.Outcome.SKIPPED)
         await db.execute("UPDATE reviews_notices SET due_at = ? WHERE assignment_id = ? AND key LIKE 'results:%' "
                          "AND claimed_at IS NULL", (to_db(now), assignment.id))
-    return await store.get_assignment(db, assignment.guild_id, assignment.id), None
+        pending = await db.fetchval("SELECT COUNT(*) FROM reviews_reviews WHERE assignment_id = ? "
+                                    "AND submitted_at IS NULL", (assignment.id,), 0)
+    return RoundClosed(await store.get_assignment(db, assignment.guild_id, assignment.id), int(pending))

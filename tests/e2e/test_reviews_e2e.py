@@ -73,14 +73,14 @@ async def test_create_submit_close_review_after_a_restart_remind_once_and_read_t
     assert stored is not None and stored.url == "https://example.org/alice"
 
     closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
-    assert closed.ephemeral and "4 reviews drawn" not in closed.text and "6 reviews drawn" in closed.text
+    assert closed.ephemeral and "3 submissions, 6 reviews" in closed.text
     for who in (standin.alice, standin.bob, standin.carol):
         dm = (await wait_for(lambda who=who: review_dms(standin, who)))[0]
         assert "2 reviews" in dm.text
     assert "in review" in standin.message(card[0].id).text  # the card shows the round
 
-    bot = await bot_runner.restart(bot, clock=clock)
-    await asyncio.wait_for(cog(bot).jobs_ready.wait(), 5)
+    await bot_runner.stop(bot)
+    bot = await start(bot_runner, clock)
     dm = review_dms(standin, standin.alice)[0]
     review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
     form = await standin.click(dm, f"review:open:{review_id}", user=standin.alice)
@@ -185,6 +185,45 @@ async def test_comments_written_in_a_form_opened_before_a_restart_are_taken_afte
     assert done.ephemeral and "your review is in" in done.text
     review = await store.get_review(bot.db, review_id)
     assert review.done and review.scores == (4, 4, 4, 5) and (review.works, review.improve) == (GOOD, BETTER)
+
+
+async def test_nobody_submitting_by_a_due_time_passed_while_the_bot_was_down_is_told_and_closed(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    assignment = await create(standin, bot, due="in 1 day", late=False)
+    [card] = await wait_for(lambda: [m for m in standin.messages_in(standin.general) if "Capstone" in m.text])
+    await bot_runner.stop(bot)
+    clock.advance(timedelta(days=1, hours=3))
+    bot = await start(bot_runner, clock)
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    assert current.thread_id is not None
+    [note] = await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "Nobody" in m.text])
+    assert "takes no late work, so it is closed" in note.text
+    await wait_for(lambda: "closed" in standin.message(card.id).text)  # the card says so too
+    late = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url="https://x.org/a")
+    assert late.ephemeral and "is closed" in late.text
+    again = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert again.ephemeral and "already closed" in again.text
+
+
+async def test_when_reviewers_never_review_authors_and_organisers_hear_at_the_window_end(
+        standin: StandIn, bot: CohortBot, clock: FakeClock) -> None:
+    assignment = await create(standin, bot, reviewers=1)
+    await submit_three(standin, assignment)
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    await wait_for(lambda: all(review_dms(standin, who) for who in (standin.alice, standin.bob, standin.carol)))
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    assert current.review_ends_at is not None and current.thread_id is not None
+    clock.set(current.review_ends_at + timedelta(minutes=1))
+    await cog(bot).jobs.rebuild()
+    for who in (standin.alice, standin.bob, standin.carol):
+        [told] = await wait_for(lambda who=who: [m for m in standin.dms_to(who) if "Your reviews" in m.text])
+        assert "before your 1 reviewer wrote their review" in told.text and "late reviews still count" in told.text
+    [note] = await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "is over" in m.text])
+    assert "0 of 3 reviews are in; 3 reviewers still owe 3 reviews" in note.text
+
+    closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert closed.ephemeral and "3 reviews still unwritten will not come" in closed.text
+    assert_no_pings(standin)
 
 
 async def test_too_few_submitters_tell_organisers_and_a_volunteer_fills_in(standin: StandIn, bot: CohortBot) -> None:
