@@ -18,7 +18,7 @@ from bot.core import CohortBot
 from bot.errors import InvalidInput
 from bot.reviews import plansync, reviewing, rounds, store, submissions
 from bot.reviews.jobs import ReviewJobs
-from bot.reviews.model import Assignment, Submission, averages
+from bot.reviews.model import Assignment, Status, Submission, averages
 from bot.text import counted
 from bot.tree import report_interaction_error
 from bot.ui.checks import guild_member
@@ -109,12 +109,17 @@ class Reviews(commands.Cog):
                                         public=public)
         if done.created:
             self.bot.participation.record(member.guild.id, member.id, submissions=1)
-        if done.reviewers:
+        if found.status is Status.REVIEWING:  # a late one: its reviewers, and the places its author takes
             await self.jobs.sync(found.id)
         lines = [("Submitted" if done.created else "Replaced your submission to") + f" **{safe(found.title, 200)}**: "
                  f"<{done.submission.url}>"]
         if done.submission.late:
-            lines.append("It came after the due time, so it is marked late.")
+            after = "the due time" if self.bot.clock.now() > found.due_at else "organisers closed submissions"
+            lines.append(f"It came after {after}, so it is marked late.")
+            if found.status is Status.REVIEWING:
+                lines.append((f"{counted(done.reviewers, 'reviewer')} will read it" if done.reviewers else
+                              "Nobody is free to review it yet (organisers have been told)")
+                             + "; if others' work still lacks reviewers, some of it comes to you by DM.")
         else:
             lines.append(f"You can replace it until {when(found.due_at, 'F')}; reviewers are drawn then, and you "
                          f"will review {counted(found.reviewers, 'submission')} of others.")

@@ -266,6 +266,32 @@ async def test_nobody_submitted_tells_organisers_and_closes_when_no_late_work_ca
         assert notices.SHORTFALL in keys and notices.ENDED not in keys
 
 
+async def test_a_late_submitter_takes_the_places_others_are_missing(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, reviewers=2)  # one submitter: two places missing
+    assert assignment.shortfall == 2
+    late = await submissions.submit(db, clock, assignment, user_id=BOB, url="https://example.org/bob")
+    assert late.reviewers == 1  # Alice reviews Bob ...
+    [bobs] = await store.reviews_by(db, assignment.id, BOB)  # ... and Bob reviews Alice
+    alices = await store.submission_of(db, assignment.id, ALICE)
+    assert alices is not None and bobs.submission_id == alices.id
+    # Alice's work still lacks one reviewer and Bob's one: two places, as before Bob came.
+    assert (await store.get_assignment(db, GUILD, assignment.id)).shortfall == 2
+    assert f"assigned:{BOB}:p{late.submission.id}:{alices.id}" in {n.key for n in await notices.history(
+        db, assignment.id)}
+
+
+async def test_work_given_after_the_window_ended_has_reminders_of_its_own(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=2)
+    assert assignment.review_ends_at is not None
+    clock.set(assignment.review_ends_at + timedelta(days=1))  # the round runs on until organisers close it
+    late = await submissions.submit(db, clock, assignment, user_id=7, url="https://example.org/late")
+    own_end = clock.now() + timedelta(days=assignment.review_days)
+    for review in await store.reviews_of_submission(db, late.submission.id):
+        due = {n.kind: n.due_at for n in await notices.history(db, assignment.id)
+               if n.user_id == review.reviewer_id and n.key.endswith(f":{review.id}") and n.kind.startswith("remind")}
+        assert due == {"remind-48h": own_end - timedelta(hours=48), "remind-6h": own_end - timedelta(hours=6)}
+
+
 async def test_closing_the_round_skips_the_organisers_window_end_note(db: Database, clock: FakeClock) -> None:
     assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE)
     [ended] = [n for n in await notices.history(db, assignment.id) if n.key == notices.ENDED]

@@ -179,8 +179,9 @@ class ReviewJobs:
         submission: Submission | None = None
         if notice.kind in ("assigned", "remind-48h", "remind-6h") and notice.user_id is not None:
             work = await self._open_work(assignment.id, notice.user_id)
-            too_late = assignment.status is Status.CLOSED or (notice.kind != "assigned" and (
-                assignment.review_ends_at is not None and self.clock.now() > assignment.review_ends_at))
+            # A reminder that could not go before its window ended (the bot was down) has nothing to say.
+            too_late = assignment.status is Status.CLOSED or (
+                notice.kind != "assigned" and self.clock.now() > notice.due_at + notices.reminder_lead(notice))
             if not work or too_late:
                 return Outcome.SKIPPED if await notices.skip(self.db, self.clock, notice) else None
         if notice.kind == notices.ENDED and assignment.status is Status.CLOSED:

@@ -68,13 +68,18 @@ async def start_round(db: Database, clock: Clock, assignment_id: int, *,
 
 def _reviewer_notices(assignment: Assignment, reviewer_ids: list[int], now: datetime, ends: datetime,
                       suffix: str = "") -> list[Notice]:
-    """Tell each reviewer now; remind them before the window ends (leads already past are left out)."""
+    """Tell each reviewer now; remind them before the window ends (leads already past are left out).
+
+    Reminders before the round's own end are one per reviewer whatever they were given later (a
+    late submission, a volunteered place), so nobody is reminded twice at the same moment; only a
+    window of its own (work added after the round's end) gets reminders of its own."""
     planned = [Notice(assignment.guild_id, assignment.id, f"assigned:{user}{suffix}", user, now)
                for user in reviewer_ids]
+    own_window = suffix if assignment.review_ends_at is not None and ends != assignment.review_ends_at else ""
     for lead in REMINDER_LEADS:
         if ends - lead > now:
-            planned += [Notice(assignment.guild_id, assignment.id, notices.reminder_key(lead, user), user, ends - lead)
-                        for user in reviewer_ids]
+            planned += [Notice(assignment.guild_id, assignment.id, notices.reminder_key(lead, user) + own_window,
+                               user, ends - lead) for user in reviewer_ids]
     return planned
 
 
@@ -96,7 +101,8 @@ def _window_end(assignment: Assignment, now: datetime) -> datetime:
 
 
 async def review_late_submission(db: Database, clock: Clock, assignment: Assignment, submission: Submission) -> int:
-    """A submission after the draw gets reviewers too (inside the caller's transaction); returns how many."""
+    """A submission after the draw gets reviewers too, and its author takes places still missing on
+    others' work, as a peer would have (inside the caller's transaction); returns its reviewers."""
     now = clock.now()
     assert assignment.seed is not None
     loads = await current_loads(db, assignment.id)
@@ -115,7 +121,32 @@ async def review_late_submission(db: Database, clock: Clock, assignment: Assignm
                          (missing, assignment.id))
         planned.append(Notice(assignment.guild_id, assignment.id, f"{notices.SHORTFALL}:{submission.id}", None, now))
     await notices.plan(db, planned)
+    await _take_missing_places(db, assignment, submission.user_id, assignment.reviewers, Source.PEER, now,
+                               suffix=f":p{submission.id}")
     return len(chosen)
+
+
+async def _take_missing_places(db: Database, assignment: Assignment, user_id: int, most: int, source: Source,
+                               now: datetime, *, suffix: str) -> int:
+    """Give ``user_id`` up to ``most`` reviews of submissions still short of reviewers (never their own,
+    never one they already review), and plan telling them; returns how many (inside a transaction)."""
+    rows = await db.fetchall(
+        "SELECT s.id FROM reviews_submissions s WHERE s.assignment_id = ? AND s.user_id != ? "
+        "AND (SELECT COUNT(*) FROM reviews_reviews r WHERE r.submission_id = s.id) < ? "
+        "AND NOT EXISTS (SELECT 1 FROM reviews_reviews r WHERE r.submission_id = s.id AND r.reviewer_id = ?) "
+        "ORDER BY s.id", (assignment.id, user_id, assignment.reviewers, user_id))
+    wanted = [row["id"] for row in rows][: max(0, most)]
+    if not wanted:
+        return 0
+    await db.executemany(
+        "INSERT INTO reviews_reviews (guild_id, assignment_id, submission_id, reviewer_id, source, assigned_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(assignment.guild_id, assignment.id, sid, user_id, source.value, to_db(now)) for sid in wanted])
+    await db.execute("UPDATE reviews_assignments SET shortfall = MAX(shortfall - ?, 0) WHERE id = ?",
+                     (len(wanted), assignment.id))
+    await notices.plan(db, _reviewer_notices(assignment, [user_id], now, _window_end(assignment, now),
+                                             suffix=f"{suffix}:{wanted[0]}"))
+    return len(wanted)
 
 
 async def volunteer(db: Database, clock: Clock, assignment: Assignment, user_id: int) -> int:
@@ -128,26 +159,10 @@ async def volunteer(db: Database, clock: Clock, assignment: Assignment, user_id:
                          "VALUES (?, ?, ?, ?)", (assignment.guild_id, assignment.id, user_id, to_db(now)))
         if assignment.status is not Status.REVIEWING:
             return 0
-        # Submissions short of reviewers that this member may review (not theirs, not already).
-        rows = await db.fetchall(
-            "SELECT s.id FROM reviews_submissions s WHERE s.assignment_id = ? AND s.user_id != ? "
-            "AND (SELECT COUNT(*) FROM reviews_reviews r WHERE r.submission_id = s.id) < ? "
-            "AND NOT EXISTS (SELECT 1 FROM reviews_reviews r WHERE r.submission_id = s.id AND r.reviewer_id = ?) "
-            "ORDER BY s.id", (assignment.id, user_id, assignment.reviewers, user_id))
         taken = await db.fetchval("SELECT COUNT(*) FROM reviews_reviews WHERE assignment_id = ? AND reviewer_id = ?",
                                   (assignment.id, user_id), 0)
-        wanted = [row["id"] for row in rows][: max(0, assignment.reviewers + 1 - taken)]
-        if not wanted:
-            return 0
-        await db.executemany(
-            "INSERT INTO reviews_reviews (guild_id, assignment_id, submission_id, reviewer_id, source, assigned_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(assignment.guild_id, assignment.id, sid, user_id, Source.VOLUNTEER.value, to_db(now)) for sid in wanted])
-        await db.execute("UPDATE reviews_assignments SET shortfall = MAX(shortfall - ?, 0) WHERE id = ?",
-                         (len(wanted), assignment.id))
-        await notices.plan(db, _reviewer_notices(assignment, [user_id], now, _window_end(assignment, now),
-                                                 suffix=f":v{wanted[0]}"))
-    return len(wanted)
+        return await _take_missing_places(db, assignment, user_id, assignment.reviewers + 1 - taken,
+                                          Source.VOLUNTEER, now, suffix=":v")
 
 
 @dataclass(frozen=True)
