@@ -125,9 +125,10 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         if found.shortfall:
             embed.add_field(name="Missing reviewers", value=f"{counted(found.shortfall, 'place')}: volunteers take "
                             f"them with `/review volunteer assignment:{found.id}`", inline=False)
+        names = {m.id: m.display_name for m in member.guild.members}
         loads = found_report.loads()
-        lines = [f"{f'<@{load.user_id}>' if load.user_id else 'a former member'}: {load.done} done · "
-                 f"{load.pending} pending" for load in loads[:LOADS_SHOWN]]
+        lines = [f"{reviewer_label(load.user_id, names)}: {load.done} done · {load.pending} pending"
+                 for load in loads[:LOADS_SHOWN]]
         if len(loads) > LOADS_SHOWN:
             lines.append(f"… +{len(loads) - LOADS_SHOWN} more in the CSV")
         embed.add_field(name="Per reviewer", value=cut("\n".join(lines), FIELD_VALUE) or "no reviewers yet",
@@ -136,7 +137,6 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         if found.seed is not None:
             footer += f" · draw seed {found.seed}"
         embed.set_footer(text=footer)
-        names = {m.id: m.display_name for m in member.guild.members}
         data = report.report_csv(found_report, names).encode("utf-8")
         file = discord.File(io.BytesIO(data), filename=f"assignment-{found.id}-status.csv")
         await interaction.response.send_message(embed=embed, file=file, ephemeral=True, allowed_mentions=NO_PINGS)
@@ -177,6 +177,13 @@ class Assignments(commands.GroupCog, group_name="assignment"):
                          f"{counted(outcome.submissions, 'submitter')}; volunteers and organisers can take them with "
                          f"`/review volunteer assignment:{closed.id}`.")
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+def reviewer_label(user_id: int | None, members: dict[int, str]) -> str:
+    """A reviewer as organisers read them: a mention, marked when they have left the server."""
+    if user_id is None:
+        return "a forgotten member"
+    return f"<@{user_id}>" if user_id in members else f"<@{user_id}> (left the server)"
 
 
 async def setup(bot: CohortBot) -> None:

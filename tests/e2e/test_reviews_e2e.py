@@ -221,6 +221,11 @@ async def test_when_reviewers_never_review_authors_and_organisers_hear_at_the_wi
     [note] = await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "is over" in m.text])
     assert "0 of 3 reviews are in; 3 reviewers still owe 3 reviews" in note.text
 
+    await standin.remove_member(standin.carol)
+    status = await standin.slash("assignment status", user=standin.admin, assignment=str(assignment.id))
+    assert f"<@{standin.carol.id}> (left the server): 0 done · 1 pending" in status.text
+    rows = list(csv.DictReader(io.StringIO(status.files[0].data.decode())))
+    assert {r["author"] for r in rows if r["author_id"] == str(standin.carol.id)} == {"(not in the server)"}
     closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
     assert closed.ephemeral and "3 reviews still unwritten will not come" in closed.text
     assert_no_pings(standin)
