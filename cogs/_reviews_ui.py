@@ -112,14 +112,25 @@ def review_embed(assignment: Assignment, review: Review, number: int) -> discord
 
 
 def results_embed(results: MyResults, pairs: list[tuple[str, float | None]]) -> discord.Embed:
-    embed = discord.Embed(title=safe(f"Your reviews: {results.assignment.title}", 256), colour=COLOUR_OK,
+    assignment = results.assignment
+    embed = discord.Embed(title=safe(f"Your reviews: {assignment.title}", 256), colour=COLOUR_OK,
                           description=f"Your submission: <{results.submission.url}>")
-    embed.add_field(name="Rubric averages", value=averages_text(pairs) or "none", inline=False)
-    embed.add_field(name="Reviews in", value=str(len(results.reviews)))
-    if results.pending:
+    if results.reviews:
+        embed.add_field(name="Rubric averages", value=averages_text(pairs), inline=False)
+        embed.add_field(name="Reviews in", value=str(len(results.reviews)))
+    elif assignment.status is Status.OPEN:
+        embed.add_field(name="Reviews in", value=f"none yet: reviewers are drawn at the due time, "
+                                                 f"{when(assignment.due_at, 'F')}", inline=False)
+    elif results.pending and assignment.status is Status.REVIEWING:
+        embed.add_field(name="Reviews in", value="none yet: you get a DM when they are", inline=False)
+    else:
+        embed.add_field(name="Reviews in", value="none" + (": the round is closed" if assignment.status
+                                                           is Status.CLOSED else " yet: organisers know"),
+                        inline=False)
+    if results.pending and assignment.status is Status.REVIEWING:
         embed.add_field(name="Still being written", value=str(results.pending))
-    embed.set_footer(text="Reviewers are " + ("named" if results.assignment.reveal_reviewers else "anonymous")
-                          + " · mark the reviews that helped you")
+    embed.set_footer(text="Reviewers are " + ("named" if assignment.reveal_reviewers else "anonymous")
+                          + (" · mark the reviews that helped you" if results.reviews else ""))
     return embed
 
 

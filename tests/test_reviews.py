@@ -299,3 +299,12 @@ async def test_closing_the_round_skips_the_organisers_window_end_note(db: Databa
     await rounds.close(db, clock, assignment)
     [ended] = [n for n in await notices.history(db, assignment.id) if n.key == notices.ENDED]
     assert ended.outcome == "skipped"
+
+
+async def test_replacing_after_an_early_close_says_why_and_where_to_go(db: Database, clock: FakeClock) -> None:
+    assignment = await make(db, clock)
+    await submit_all(db, clock, assignment, ALICE, BOB)
+    closed = (await rounds.close(db, clock, assignment)).assignment
+    with pytest.raises(NotAllowed, match="closed submissions early") as refused:
+        await submissions.submit(db, clock, closed, user_id=ALICE, url="https://example.org/new")
+    assert "https://example.org/2" in refused.value.message and "say so in" in refused.value.message

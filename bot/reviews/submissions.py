@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.clock import Clock, to_db
 from bot.db import Database
@@ -31,13 +32,16 @@ async def submit(db: Database, clock: Clock, assignment: Assignment, *, user_id:
         raise NotAllowed(f"{assignment.label} is closed; it takes no more submissions.")
     late = now > assignment.due_at or assignment.status is not Status.OPEN
     if late and not assignment.accept_late:
-        raise NotAllowed(f"{assignment.label} was due {_due(assignment)} and this one takes no late submissions.")
+        raise NotAllowed(f"{assignment.label} takes no late submissions: {_closed_because(assignment, now)}. "
+                         "Nothing was saved.")
     async with db.transaction():
         existing = await store.submission_of(db, assignment.id, user_id)
         if existing is not None:
             if late:
-                raise NotAllowed(f"Your submission to {assignment.label} can no longer be replaced: it was due "
-                                 f"{_due(assignment)}. Ask an organiser if something went wrong.")
+                where = f"<#{assignment.thread_id}>" if assignment.thread_id else "the assignment's channel"
+                raise NotAllowed(f"Your submission to {assignment.label} can no longer be replaced: "
+                                 f"{_closed_because(assignment, now)}, and reviewers may already be reading "
+                                 f"<{existing.url}>. If your work moved, say so in {where}.")
             await db.execute("UPDATE reviews_submissions SET url = ?, note = ?, public = ?, updated_at = ? "
                              "WHERE id = ?", (link, text, int(public), to_db(now), existing.id))
             replaced = await store.get_submission(db, existing.id)
@@ -61,5 +65,8 @@ async def set_showcase(db: Database, submission_id: int, channel_id: int, messag
                      (channel_id, message_id, submission_id))
 
 
-def _due(assignment: Assignment) -> str:
-    return f"<t:{int(assignment.due_at.timestamp())}:f>"
+def _closed_because(assignment: Assignment, now: datetime) -> str:
+    """Why submissions are over: the due time passed, or organisers drew the reviewers before it."""
+    if now > assignment.due_at:
+        return f"it was due <t:{int(assignment.due_at.timestamp())}:f>"
+    return "organisers closed submissions early to draw the reviewers"

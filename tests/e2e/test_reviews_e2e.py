@@ -213,6 +213,9 @@ async def test_when_reviewers_never_review_authors_and_organisers_hear_at_the_wi
     await wait_for(lambda: all(review_dms(standin, who) for who in (standin.alice, standin.bob, standin.carol)))
     current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
     assert current.review_ends_at is not None and current.thread_id is not None
+    waiting = await standin.slash("review mine", user=standin.alice, assignment=str(assignment.id))
+    assert waiting.ephemeral and "none yet: you get a DM when they are" in waiting.text
+    assert "Rubric averages" not in waiting.text  # no column of "no scores yet" before anything is in
     clock.set(current.review_ends_at + timedelta(minutes=1))
     await cog(bot).jobs.rebuild()
     for who in (standin.alice, standin.bob, standin.carol):
