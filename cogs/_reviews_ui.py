@@ -63,16 +63,26 @@ def assignment_embed(assignment: Assignment, *, submissions: int | None = None) 
 
 def showcase_embed(assignment: Assignment, submission: Submission) -> discord.Embed:
     embed = discord.Embed(title=safe(f"Showcase: {assignment.title}", 256), colour=COLOUR_OK,
-                          description=f"<@{submission.user_id}> shared their work: <{submission.url}>")
+                          description=f"<@{submission.user_id}> shared their work: {link(submission.url, 3000)}")
     if submission.note:
         embed.add_field(name="Note", value=safe(submission.note, FIELD_VALUE), inline=False)
     embed.set_footer(text=f"Assignment #{assignment.id}" + (" · late" if submission.late else ""))
     return embed
 
 
-def work_line(index: int, submission: Submission) -> str:
+def link(url: str, room: int) -> str:
+    """A submitted link as shown: ``<url>`` (no preview) when it fits in ``room`` characters, else its
+    start in a code span, so a cut link is never clickable. Links may be 2,048 characters long."""
+    if len(url) + 2 <= room:
+        return f"<{url}>"
+    return "`" + cut(url.replace("`", "'"), max(room - 2, 1)) + "`"
+
+
+def work_line(index: int, submission: Submission, room: int) -> str:
+    """One work to review: its link, and the author's note if there is room."""
     note = f" · {safe(submission.note, 200)}" if submission.note else ""
-    return f"**{index}.** <{submission.url}>{note}"
+    shown = link(submission.url, room - 10)
+    return f"**{index}.** {shown}{note if len(shown) + len(note) + 10 <= room else ''}"
 
 
 def review_buttons(work: list[tuple[Review, Submission]]) -> discord.ui.View:
@@ -84,7 +94,8 @@ def review_buttons(work: list[tuple[Review, Submission]]) -> discord.ui.View:
 
 def work_embed(assignment: Assignment, work: list[tuple[Review, Submission]], intro: str) -> discord.Embed:
     embed = discord.Embed(title=safe(f"Reviews to write: {assignment.title}", 256), colour=COLOUR, description=intro)
-    lines = [work_line(i, s) for i, (_, s) in enumerate(work[:BUTTONS_PER_MESSAGE], start=1)]
+    shown = work[:BUTTONS_PER_MESSAGE]
+    lines = [work_line(i, s, FIELD_VALUE // len(shown) - 1) for i, (_, s) in enumerate(shown, start=1)]
     embed.add_field(name="The work", value=cut("\n".join(lines), FIELD_VALUE), inline=False)
     if assignment.review_ends_at:
         embed.add_field(name="Reviews due", value=when_both(assignment.review_ends_at), inline=False)
@@ -114,7 +125,7 @@ def review_embed(assignment: Assignment, review: Review, number: int) -> discord
 def results_embed(results: MyResults, pairs: list[tuple[str, float | None]]) -> discord.Embed:
     assignment = results.assignment
     embed = discord.Embed(title=safe(f"Your reviews: {assignment.title}", 256), colour=COLOUR_OK,
-                          description=f"Your submission: <{results.submission.url}>")
+                          description=f"Your submission: {link(results.submission.url, 3000)}")
     if results.reviews:
         embed.add_field(name="Rubric averages", value=averages_text(pairs), inline=False)
         embed.add_field(name="Reviews in", value=str(len(results.reviews)))
@@ -137,7 +148,7 @@ def results_embed(results: MyResults, pairs: list[tuple[str, float | None]]) -> 
 def form_embed(form: ReviewForm) -> discord.Embed:
     """The review form: the work, and the scores chosen so far."""
     embed = discord.Embed(title=safe(f"Review: {form.assignment.title}", 256), colour=COLOUR_WARN,
-                          description=f"The work: <{form.submission.url}>")
+                          description=f"The work: {link(form.submission.url, 3000)}")
     if form.submission.note:
         embed.add_field(name="The author's note", value=safe(form.submission.note, FIELD_VALUE), inline=False)
     embed.add_field(name="Scored", value=f"{form.scored} of {len(form.assignment.rubric)} criteria")

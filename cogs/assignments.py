@@ -25,7 +25,7 @@ from bot.text import counted
 from bot.ui.autocomplete import topic_autocomplete
 from bot.ui.checks import guild_member, require_organiser
 from bot.ui.render import COLOUR, FIELD_VALUE, NO_PINGS, cut, safe, when
-from cogs._reviews_ui import STATUS_TEXT, assignment_autocomplete, assignment_embed, reviews_cog
+from cogs._reviews_ui import STATUS_TEXT, assignment_autocomplete, assignment_embed, link, reviews_cog
 
 LIST_MAX = 20
 LOADS_SHOWN = 20
@@ -102,7 +102,7 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
         embed = assignment_embed(found, submissions=len(await store.submissions(self.bot.db, found.id)))
         mine = await store.submission_of(self.bot.db, found.id, member.id)
-        embed.add_field(name="Your submission", value=f"<{mine.url}>" + (" · late" if mine.late else "")
+        embed.add_field(name="Your submission", value=link(mine.url, 1000) + (" · late" if mine.late else "")
                         if mine else "none yet: `/submit`", inline=False)
         todo = [r for r in await store.reviews_by(self.bot.db, found.id, member.id) if not r.done]
         if todo:

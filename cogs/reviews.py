@@ -32,6 +32,7 @@ from cogs._reviews_ui import (
     assignment_autocomplete,
     form_embed,
     form_view,
+    link,
     results_embed,
     review_embed,
     showcase_embed,
@@ -112,7 +113,7 @@ class Reviews(commands.Cog):
         if found.status is Status.REVIEWING:  # a late one: its reviewers, and the places its author takes
             await self.jobs.sync(found.id)
         lines = [("Submitted" if done.created else "Replaced your submission to") + f" **{safe(found.title, 200)}**: "
-                 f"<{done.submission.url}>"]
+                 f"{link(done.submission.url, 1000)}"]
         if done.submission.late:
             after = "the due time" if self.bot.clock.now() > found.due_at else "organisers closed submissions"
             lines.append(f"It came after {after}, so it is marked late.")

@@ -41,7 +41,7 @@ async def submit(db: Database, clock: Clock, assignment: Assignment, *, user_id:
                 where = f"<#{assignment.thread_id}>" if assignment.thread_id else "the assignment's channel"
                 raise NotAllowed(f"Your submission to {assignment.label} can no longer be replaced: "
                                  f"{_closed_because(assignment, now)}, and reviewers may already be reading "
-                                 f"<{existing.url}>. If your work moved, say so in {where}.")
+                                 f"{_shown(existing.url)}. If your work moved, say so in {where}.")
             await db.execute("UPDATE reviews_submissions SET url = ?, note = ?, public = ?, updated_at = ? "
                              "WHERE id = ?", (link, text, int(public), to_db(now), existing.id))
             replaced = await store.get_submission(db, existing.id)
@@ -63,6 +63,11 @@ async def submit(db: Database, clock: Clock, assignment: Assignment, *, user_id:
 async def set_showcase(db: Database, submission_id: int, channel_id: int, message_id: int) -> None:
     await db.execute("UPDATE reviews_submissions SET showcase_channel_id = ?, showcase_message_id = ? WHERE id = ?",
                      (channel_id, message_id, submission_id))
+
+
+def _shown(url: str) -> str:
+    """The link in a refusal: a long one (up to 2,048 characters) is named rather than quoted."""
+    return f"<{url}>" if len(url) <= 300 else "the link you gave"
 
 
 def _closed_because(assignment: Assignment, now: datetime) -> str:

@@ -301,3 +301,25 @@ async def test_a_changed_plan_turns_its_assignment_items_into_assignments(standi
 
 def when_text(moment: datetime) -> str:
     return f"<t:{int(moment.timestamp())}:F>"
+
+
+async def test_a_link_as_long_as_accepted_fits_every_reply_and_card(standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, title="T" * 100, reviewers=1)
+    long_url = "https://example.org/" + "a" * 2000
+    made = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url=long_url,
+                               public=True)
+    assert made.ephemeral and "Submitted" in made.text and len(made.payload["content"]) <= 2000
+    shown = await standin.slash("assignment show", user=standin.alice, assignment=str(assignment.id))
+    assert "Your submission" in shown.text
+    for who in (standin.bob, standin.carol):
+        await standin.slash("submit", user=who, assignment=str(assignment.id), url=f"https://example.org/{who.name}")
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    await wait_for(lambda: all(review_dms(standin, who) for who in (standin.alice, standin.bob, standin.carol)))
+    again = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url=long_url + "b")
+    assert again.ephemeral and "can no longer be replaced" in again.text
+    reviewer = next(who for who in (standin.bob, standin.carol) if long_url[:60] in review_dms(standin, who)[0].text)
+    dm = review_dms(standin, reviewer)[0]
+    review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
+    form = await standin.click(dm, f"review:open:{review_id}", user=reviewer)
+    assert form.ephemeral and "Review:" in form.text
+    standin.assert_clean()
