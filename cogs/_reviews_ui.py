@@ -21,6 +21,7 @@ from bot.ui.render import COLOUR, COLOUR_OK, COLOUR_WARN, FIELD_VALUE, cut, safe
 SCORE_WORDS = {1: "poor", 2: "weak", 3: "fair", 4: "good", 5: "excellent"}
 STATUS_TEXT = {Status.OPEN: "taking submissions", Status.REVIEWING: "in review", Status.CLOSED: "closed"}
 BUTTONS_PER_MESSAGE = 25
+ROWS_PER_MESSAGE = 5
 
 
 def reviews_cog(interaction: discord.Interaction) -> Any:
@@ -44,8 +45,7 @@ async def assignment_autocomplete(interaction: discord.Interaction, current: str
 def assignment_embed(assignment: Assignment, *, submissions: int | None = None) -> discord.Embed:
     embed = discord.Embed(title=safe(assignment.title, 200), colour=COLOUR_OK if assignment.status is Status.OPEN
                           else COLOUR)
-    embed.description = (f"Submit your work with `/submit assignment:{assignment.id} url:…` by "
-                         f"{when_both(assignment.due_at)}.")
+    embed.description = card_text(assignment)
     embed.add_field(name="Due", value=when(assignment.due_at, "F"))
     embed.add_field(name="Reviews", value=f"{assignment.reviewers} per submission, "
                                           f"{assignment.review_days} days to write them")
@@ -59,6 +59,19 @@ def assignment_embed(assignment: Assignment, *, submissions: int | None = None) 
     embed.add_field(name="Reviewers are", value="named to the author" if assignment.reveal_reviewers else "anonymous")
     embed.set_footer(text=f"Assignment #{assignment.id}")
     return embed
+
+
+def card_text(assignment: Assignment) -> str:
+    """What a member can do with the assignment now, following its round."""
+    submit = f"`/submit assignment:{assignment.id} url:…`"
+    if assignment.status is Status.OPEN:
+        return f"Submit your work with {submit} by {when_both(assignment.due_at)}."
+    if assignment.status is Status.CLOSED:
+        return "This round is over: no more submissions or reviews. `/review mine` shows the reviews of your work."
+    late = (f" Late work is still taken with {submit}, marked late, and gets reviewers at once."
+            if assignment.accept_late else "")
+    due = f" by {when_both(assignment.review_ends_at)}" if assignment.review_ends_at else ""
+    return f"Reviewers are drawn and write their reviews{due}; their buttons are in their DMs.{late}"
 
 
 def showcase_embed(assignment: Assignment, submission: Submission) -> discord.Embed:
@@ -163,9 +176,14 @@ def form_view(form: ReviewForm) -> discord.ui.View:
     for index, name in enumerate(form.assignment.rubric):
         current = form.review.scores[index] if index < len(form.review.scores) else None
         view.add_item(ScoreSelect(form.review.id, index, name, current))
-    if len(form.assignment.rubric) < 5:
+    if form_has_comments_button(form):
         view.add_item(CommentsButton(form.review.id))
     return view
+
+
+def form_has_comments_button(form: ReviewForm) -> bool:
+    """A message holds five rows: with five criteria the selects take them all."""
+    return len(form.assignment.rubric) < ROWS_PER_MESSAGE
 
 
 # Dynamic items -----------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from cogs._reviews_ui import (
     HelpfulButton,
     assignment_autocomplete,
     form_embed,
+    form_has_comments_button,
     form_view,
     link,
     results_embed,
@@ -190,6 +191,11 @@ class Reviews(commands.Cog):
         form = await reviewing.open_review(self.bot.db, review_id, interaction.user.id)
         await interaction.response.send_message(embed=form_embed(form), view=form_view(form), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
+        if not form_has_comments_button(form):  # five selects fill the message: the button comes apart
+            view = discord.ui.View(timeout=None)
+            view.add_item(CommentsButton(review_id))
+            await interaction.followup.send("Once every criterion has a score, write your comments here.",
+                                            view=view, ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def score(self, interaction: discord.Interaction, review_id: int, criterion: int, values: list[str]) -> None:
         if len(values) != 1 or not values[0].lstrip("-").isdigit():

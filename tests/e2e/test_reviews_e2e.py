@@ -323,3 +323,21 @@ async def test_a_link_as_long_as_accepted_fits_every_reply_and_card(standin: Sta
     form = await standin.click(dm, f"review:open:{review_id}", user=reviewer)
     assert form.ephemeral and "Review:" in form.text
     standin.assert_clean()
+
+
+async def test_with_five_criteria_the_comments_button_comes_apart_from_the_selects(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, reviewers=1, rubric="Framing; Design; Evaluation; Clarity; Code")
+    await submit_three(standin, assignment)
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    [card] = [m for m in standin.messages_in(standin.general) if "Capstone" in m.text]
+    await wait_for(lambda: "Reviewers are drawn" in standin.message(card.id).text)  # the card follows the round
+    dm = (await wait_for(lambda: review_dms(standin, standin.bob)))[0]
+    review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
+    form = await standin.click(dm, f"review:open:{review_id}", user=standin.bob)
+    assert [c for c in form.component_ids if c.startswith("review:score:")] == [
+        f"review:score:{review_id}:{criterion}" for criterion in range(5)]
+    [apart] = await wait_for(lambda: form.followups)
+    assert f"review:comments:{review_id}" in apart.component_ids
+    opened = await standin.click(apart, f"review:comments:{review_id}", user=standin.bob)
+    assert opened.modal is not None and set(opened.modal.field_ids) == {"works", "improve"}
