@@ -254,3 +254,19 @@ async def test_reviewers_not_yet_told_when_the_round_closes_are_not_told_after(
     assert notifier.kinds("assigned") == [] and len(notifier.kinds("results")) == 3
     history = {n.key: n.outcome for n in await notices.history(db, assignment.id)}
     assert {history[f"assigned:{user}"] for user in (ALICE, BOB, CAROL)} == {"skipped"}
+
+
+async def test_a_plan_removed_and_imported_again_takes_back_its_open_assignments(db: Database,
+                                                                                 clock: FakeClock) -> None:
+    plan_id, _ = await make_plan(db, clock)
+    first = await sync_plan_assignments(db, clock, GUILD, plan_id)
+    await submissions.submit(db, clock, await store.get_assignment(db, GUILD, first.created[0]), user_id=ALICE,
+                             url="https://example.org/alice")
+    await db.execute("DELETE FROM plans WHERE id = ?", (plan_id,))  # /plan remove force:True
+    assert {a.plan_item_id for a in await store.list_assignments(db, GUILD)} == {None}  # kept, submissions too
+    again_id, items = await make_plan(db, clock)
+    again = await sync_plan_assignments(db, clock, GUILD, again_id)
+    assert again.created == []
+    kept = await store.list_assignments(db, GUILD)
+    assert len(kept) == 2 and {a.plan_item_id for a in kept} == {items[0], items[1]}
+    assert await store.submission_of(db, first.created[0], ALICE) is not None
