@@ -5,6 +5,7 @@ fallback), reminders, results and the organisers' notes: places unfilled, the wi
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 
 import discord
@@ -22,6 +23,14 @@ from cogs._reviews_ui import assignment_embed, averages_text, review_buttons, wo
 
 log = logging.getLogger("bot.reviews")
 THREAD_NAME_MAX = 100
+
+
+def absent_members(guild: discord.Guild | None, user_ids: Collection[int]) -> set[int]:
+    """Those of ``user_ids`` not in ``guild``; nobody when its member list is not complete (the
+    members intent fills it at start), so that nobody is set aside by mistake."""
+    if guild is None or not guild.chunked:
+        return set()
+    return {user_id for user_id in user_ids if guild.get_member(user_id) is None}
 
 
 class ReviewMessenger:
@@ -68,6 +77,9 @@ class ReviewMessenger:
             log.info("assignment %s: no thread (%s); the card's channel is used instead", assignment.id, error)
         assert channel_id is not None
         return channel_id, message.id, thread_id
+
+    async def absent(self, guild_id: int, user_ids: Collection[int]) -> set[int]:
+        return absent_members(self.bot.get_guild(guild_id), user_ids)
 
     async def refresh_card(self, assignment: Assignment) -> None:
         if assignment.channel_id is None or assignment.message_id is None:
@@ -171,9 +183,9 @@ class ReviewMessenger:
                 "late) and reviewed by each other and by volunteers; `/assignment close` ends it.")
         places = counted(assignment.shortfall, "review place")
         return await self._tell_organisers(
-            assignment, f"{name}: {places} could not be filled, as there were too few submitters. Volunteers and "
-            f"organisers can take them with `/review volunteer assignment:{assignment.id}`; `/assignment status` "
-            "shows who reviews what.")
+            assignment, f"{name}: {places} could not be filled (too few submitters, or a reviewer left the "
+            f"server and nobody was free to take over). Volunteers and organisers can take them with "
+            f"`/review volunteer assignment:{assignment.id}`; `/assignment status` shows who reviews what.")
 
     async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
         done = sum(1 for r in reviews if r.done)

@@ -25,6 +25,7 @@ from bot.text import counted
 from bot.ui.autocomplete import topic_autocomplete
 from bot.ui.checks import guild_member, require_organiser
 from bot.ui.render import COLOUR, FIELD_VALUE, NO_PINGS, cut, safe, when
+from cogs._reviews_discord import absent_members
 from cogs._reviews_ui import STATUS_TEXT, assignment_autocomplete, assignment_embed, link, reviews_cog
 
 LIST_MAX = 20
@@ -148,7 +149,10 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         """Draw the reviewers now, or, once reviewing, close the round (organisers)."""
         member = await self._organiser(interaction)
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
-        outcome = await rounds.close(self.bot.db, self.bot.clock, found)
+        people = {s.user_id for s in await store.submissions(self.bot.db, found.id)}
+        people |= set(await store.volunteers(self.bot.db, found.id))
+        outcome = await rounds.close(self.bot.db, self.bot.clock, found,
+                                     absent=absent_members(member.guild, people))
         closed = outcome.assignment
         cog = reviews_cog(interaction)
         await cog.jobs.sync(found.id)
@@ -172,6 +176,9 @@ class Assignments(commands.GroupCog, group_name="assignment"):
                     + ("Later submissions are still taken, marked late, and get reviewers at once. "
                        if closed.accept_late else "No more submissions are taken. ")
                     + "Run `/assignment close` again to end the round (late reviews count until then).")
+            if outcome.set_aside:
+                text += (f"\n{counted(outcome.set_aside, 'submission')} by members who left the server "
+                         f"{'was' if outcome.set_aside == 1 else 'were'} set aside.")
             if outcome.draw.missing:
                 text += (f"\n**Shortfall:** {counted(outcome.draw.missing, 'review place')} could not be filled with "
                          f"{counted(outcome.submissions, 'submitter')}; volunteers and organisers can take them with "

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot import topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput
-from bot.reviews import plansync, reviewing, rounds, store, submissions
+from bot.reviews import leavers, plansync, reviewing, rounds, store, submissions
 from bot.reviews.jobs import ReviewJobs
 from bot.reviews.model import Assignment, Status, Submission, averages
 from bot.text import counted
@@ -95,6 +95,19 @@ class Reviews(commands.Cog):
             await self.submit_comments(interaction, review_id, works, improve)
         except Exception as error:
             await report_interaction_error(interaction, error)
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """A member left: the reviews they owe in running rounds go to others; reviews of their work stop."""
+        if payload.user.bot:
+            return
+        guild = self.bot.get_guild(payload.guild_id)
+        present = {m.id for m in guild.members} if guild is not None and guild.chunked else None
+        for handed in await leavers.member_left(self.bot.db, self.bot.clock, payload.guild_id, payload.user.id,
+                                                present):
+            log.info("assignment %s: member %s left; %d reviews handed on, %d unfilled, %d of their work withdrawn",
+                     handed.assignment_id, payload.user.id, handed.handed_on, handed.unfilled, handed.withdrawn)
+            await self.jobs.sync(handed.assignment_id)
 
     # /submit --------------------------------------------------------------------------------------
     @app_commands.command(name="submit")

@@ -13,8 +13,8 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import InvalidInput, NotAllowed
 from bot.gate import privacy
-from bot.reviews import notices, report, reviewing, rounds, store, submissions
-from bot.reviews.model import DEFAULT_RUBRIC, Assignment, Status, averages, parse_rubric
+from bot.reviews import leavers, notices, report, reviewing, rounds, store, submissions
+from bot.reviews.model import DEFAULT_RUBRIC, Assignment, ReviewNotFound, Status, averages, parse_rubric
 
 GUILD = 5
 ORGANISER, ALICE, BOB, CAROL, DAVE = 1, 2, 3, 4, 6
@@ -226,7 +226,7 @@ async def test_forgetting_a_member_deletes_their_submission_and_anonymises_their
     assert await store.submission_of(db, assignment.id, ALICE) is None
     kept = await store.get_review(db, written.id)
     assert kept.reviewer_id is None and kept.works == GOOD  # the author keeps the feedback
-    with pytest.raises(Exception, match="no longer exists"):
+    with pytest.raises(ReviewNotFound, match="no longer needed"):
         await store.get_review(db, unwritten.id)
 
 
@@ -308,3 +308,27 @@ async def test_replacing_after_an_early_close_says_why_and_where_to_go(db: Datab
     with pytest.raises(NotAllowed, match="closed submissions early") as refused:
         await submissions.submit(db, clock, closed, user_id=ALICE, url="https://example.org/new")
     assert "https://example.org/2" in refused.value.message and "say so in" in refused.value.message
+
+
+async def test_a_reviewer_who_leaves_hands_on_what_they_owe_and_reviews_of_their_work_stop(
+        db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, 7, reviewers=2)
+    bobs = await store.submission_of(db, assignment.id, BOB)
+    assert bobs is not None
+    [written, *_] = await store.reviews_of_submission(db, bobs.id)
+    assert written.reviewer_id is not None
+    await write(db, clock, written.id, written.reviewer_id, [4, 4, 4, 4])
+    owed = {r.submission_id for r in await store.reviews_by(db, assignment.id, BOB)}
+    [handed] = await leavers.member_left(db, clock, GUILD, BOB, present={ALICE, CAROL, DAVE, 7})
+    assert (handed.handed_on, handed.unfilled, handed.withdrawn) == (2, 0, 1)
+    assert await store.reviews_by(db, assignment.id, BOB) == []
+    for submission_id in owed:  # each still has two reviewers, none of them the author or Bob
+        submission = await store.get_submission(db, submission_id)
+        reviewers = [r.reviewer_id for r in await store.reviews_of_submission(db, submission_id)]
+        assert submission is not None and len(set(reviewers)) == 2 and submission.user_id not in reviewers
+    assert [r.id for r in await store.reviews_of_submission(db, bobs.id)] == [written.id]  # the written one stays
+    loads = await rounds.current_loads(db, assignment.id)
+    assert max(load for user, load in loads.items() if user != BOB) <= assignment.reviewers + 1
+    results = {n.key: n.outcome for n in await notices.history(db, assignment.id)}
+    assert results[f"results:{bobs.id}"] == "skipped"
+    assert await leavers.member_left(db, clock, GUILD, BOB, present={ALICE}) == []  # nothing left to hand on

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ class RecordingNotifier:
         self.sent: list[tuple[str, Any]] = []
         self.fail_with: Exception | None = None
         self.delay = 0.0  # seconds each DM takes, to overlap runs
+        self.gone: set[int] = set()  # members who left the server
 
     def _record(self, kind: str, detail: Any) -> str:
         if self.fail_with is not None:
@@ -58,6 +59,9 @@ class RecordingNotifier:
 
     async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
         return self._record("ended", (sum(1 for r in reviews if r.done), len(reviews)))
+
+    async def absent(self, guild_id: int, user_ids: Collection[int]) -> set[int]:
+        return set(user_ids) & self.gone
 
     async def refresh_card(self, assignment: Assignment) -> None:
         self.sent.append(("refresh", assignment.status.value))
@@ -270,3 +274,19 @@ async def test_a_plan_removed_and_imported_again_takes_back_its_open_assignments
     kept = await store.list_assignments(db, GUILD)
     assert len(kept) == 2 and {a.plan_item_id for a in kept} == {items[0], items[1]}
     assert await store.submission_of(db, first.created[0], ALICE) is not None
+
+
+async def test_a_submitter_who_left_before_the_due_time_is_set_aside_by_the_draw(
+        db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
+    assignment = await store.create_assignment(db, clock, guild_id=GUILD, title="Project", reviewers=1,
+                                               due_at=clock.now() + timedelta(days=1))
+    for user in (ALICE, BOB, CAROL, 5):
+        await submissions.submit(db, clock, assignment, user_id=user, url=f"https://example.org/{user}")
+    notifier.gone = {CAROL}
+    clock.advance(timedelta(days=1))
+    await jobs.run(assignment.id)
+    reviews = await store.reviews_of_assignment(db, assignment.id)
+    carols = await store.submission_of(db, assignment.id, CAROL)
+    assert carols is not None and len(reviews) == 3
+    assert CAROL not in {r.reviewer_id for r in reviews} and carols.id not in {r.submission_id for r in reviews}
+    assert sorted(user for user, _ in notifier.kinds("assigned")) == [ALICE, BOB, 5]

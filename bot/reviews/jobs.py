@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -57,6 +57,9 @@ class Notifier(Protocol):
 
     async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
         """Tell organisers the review window is over: ``reviews`` holds every review, written or not."""
+
+    async def absent(self, guild_id: int, user_ids: Collection[int]) -> set[int]:
+        """Those of ``user_ids`` who are no longer in the server (none when that cannot be known)."""
 
     async def refresh_card(self, assignment: Assignment) -> None:
         """Show the assignment's new status on its card. Idempotent, so outside the claim protocol;
@@ -158,7 +161,10 @@ class ReviewJobs:
             if assignment is None:
                 return
             if assignment.status is Status.OPEN and self.clock.now() >= assignment.due_at:
-                started = await rounds.start_round(self.db, self.clock, assignment_id)
+                people = {s.user_id for s in await store.submissions(self.db, assignment_id)}
+                people |= set(await store.volunteers(self.db, assignment_id))
+                absent = await self.notifier.absent(assignment.guild_id, people)
+                started = await rounds.start_round(self.db, self.clock, assignment_id, absent=absent)
                 if started is not None:
                     await self.notifier.refresh_card(started.assignment)
                     log.info("assignment %s: %d reviews drawn for %d submissions (seed %s)", assignment_id,

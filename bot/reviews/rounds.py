@@ -7,6 +7,7 @@ nobody is told about reviews that were not stored, and a crash never leaves half
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,12 +24,16 @@ from bot.reviews.notices import Notice
 class RoundStarted:
     assignment: Assignment
     draw: Draw
-    submissions: int
+    submissions: int     # drawn: reviewed and reviewing
+    set_aside: int = 0   # submissions of members who had left the server
 
 
-async def start_round(db: Database, clock: Clock, assignment_id: int, *,
-                      seed: int | None = None) -> RoundStarted | None:
+async def start_round(db: Database, clock: Clock, assignment_id: int, *, seed: int | None = None,
+                      absent: Collection[int] = ()) -> RoundStarted | None:
     """Draw the reviewers and plan every notice; None if the round had already started (idempotent).
+
+    ``absent`` are members who left the server: their submissions are set aside (nobody could read
+    the reviews, nor could they write theirs) and they do not fill in as volunteers.
 
     With nobody to review and no late work accepted, there is no round: the assignment closes at once.
     Organisers hear of a draw that left places unfilled or had nobody to draw from, and, when the
@@ -38,8 +43,9 @@ async def start_round(db: Database, clock: Clock, assignment_id: int, *,
         assignment = await store.get_assignment_by_id(db, assignment_id)
         if assignment is None or assignment.status is not Status.OPEN:
             return None
-        subs = await store.submissions(db, assignment_id)
-        helpers = await store.volunteers(db, assignment_id)
+        everyone = await store.submissions(db, assignment_id)
+        subs = [s for s in everyone if s.user_id not in absent]
+        helpers = [h for h in await store.volunteers(db, assignment_id) if h not in absent]
         seed = secrets.randbits(62) if seed is None else seed
         draw = draw_reviewers([(s.id, s.user_id) for s in subs], helpers, assignment.reviewers, seed)
         ends = now + timedelta(days=assignment.review_days)
@@ -55,7 +61,7 @@ async def start_round(db: Database, clock: Clock, assignment_id: int, *,
             "closed_at = ? WHERE id = ?",
             ((Status.CLOSED if dead_end else Status.REVIEWING).value, seed, to_db(now), to_db(ends), draw.missing,
              to_db(now) if dead_end else None, assignment_id))
-        planned = _reviewer_notices(assignment, sorted(draw.loads()), now, ends)
+        planned = reviewer_notices(assignment, sorted(draw.loads()), now, ends)
         planned += [Notice(assignment.guild_id, assignment_id, f"results:{s.id}", s.user_id, ends) for s in subs]
         if draw.missing or not subs:
             planned.append(Notice(assignment.guild_id, assignment_id, notices.SHORTFALL, None, now))
@@ -63,10 +69,10 @@ async def start_round(db: Database, clock: Clock, assignment_id: int, *,
             planned.append(Notice(assignment.guild_id, assignment_id, notices.ENDED, None, ends))
         await notices.plan(db, planned)
         started = await store.get_assignment(db, assignment.guild_id, assignment_id)
-    return RoundStarted(started, draw, len(subs))
+    return RoundStarted(started, draw, len(subs), len(everyone) - len(subs))
 
 
-def _reviewer_notices(assignment: Assignment, reviewer_ids: list[int], now: datetime, ends: datetime,
+def reviewer_notices(assignment: Assignment, reviewer_ids: list[int], now: datetime, ends: datetime,
                       suffix: str = "") -> list[Notice]:
     """Tell each reviewer now; remind them before the window ends (leads already past are left out).
 
@@ -93,7 +99,7 @@ async def current_loads(db: Database, assignment_id: int) -> dict[int, int]:
     return {row["user_id"]: row["load"] for row in rows}
 
 
-def _window_end(assignment: Assignment, now: datetime) -> datetime:
+def window_end(assignment: Assignment, now: datetime) -> datetime:
     """The end of the reviews for something added during the round: the round's, or a full window from now."""
     if assignment.review_ends_at is not None and assignment.review_ends_at > now:
         return assignment.review_ends_at
@@ -107,13 +113,13 @@ async def review_late_submission(db: Database, clock: Clock, assignment: Assignm
     assert assignment.seed is not None
     loads = await current_loads(db, assignment.id)
     chosen = late_reviewers(submission.id, submission.user_id, loads, assignment.reviewers, assignment.seed)
-    ends = _window_end(assignment, now)
+    ends = window_end(assignment, now)
     for reviewer in chosen:
         review_id, _ = await db.execute(
             "INSERT INTO reviews_reviews (guild_id, assignment_id, submission_id, reviewer_id, source, assigned_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", (assignment.guild_id, assignment.id, submission.id, reviewer,
                                           Source.LATE.value, to_db(now)))
-        await notices.plan(db, _reviewer_notices(assignment, [reviewer], now, ends, suffix=f":{review_id}"))
+        await notices.plan(db, reviewer_notices(assignment, [reviewer], now, ends, suffix=f":{review_id}"))
     planned = [Notice(assignment.guild_id, assignment.id, f"results:{submission.id}", submission.user_id, ends)]
     missing = assignment.reviewers - len(chosen)
     if missing:
@@ -144,7 +150,7 @@ async def _take_missing_places(db: Database, assignment: Assignment, user_id: in
         [(assignment.guild_id, assignment.id, sid, user_id, source.value, to_db(now)) for sid in wanted])
     await db.execute("UPDATE reviews_assignments SET shortfall = MAX(shortfall - ?, 0) WHERE id = ?",
                      (len(wanted), assignment.id))
-    await notices.plan(db, _reviewer_notices(assignment, [user_id], now, _window_end(assignment, now),
+    await notices.plan(db, reviewer_notices(assignment, [user_id], now, window_end(assignment, now),
                                              suffix=f"{suffix}:{wanted[0]}"))
     return len(wanted)
 
@@ -171,13 +177,14 @@ class RoundClosed:
     pending: int  # reviews still unwritten, no longer accepted
 
 
-async def close(db: Database, clock: Clock, assignment: Assignment) -> RoundStarted | RoundClosed:
+async def close(db: Database, clock: Clock, assignment: Assignment, *,
+                absent: Collection[int] = ()) -> RoundStarted | RoundClosed:
     """``/assignment close``: an open assignment draws its reviewers now; a running round ends.
 
     Each step happens once: a close that finds the step already taken (a second organiser, the due
     time a moment before) is refused with what did happen, rather than taking the next step."""
     if assignment.status is Status.OPEN:
-        started = await start_round(db, clock, assignment.id)
+        started = await start_round(db, clock, assignment.id, absent=absent)
         if started is None:
             raise InvalidInput(f"Reviewers for {assignment.label} were drawn a moment ago (at its due time or by "
                                "another organiser); `/assignment status` shows them. Nothing was changed.")

@@ -224,11 +224,6 @@ async def test_when_reviewers_never_review_authors_and_organisers_hear_at_the_wi
     [note] = await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "is over" in m.text])
     assert "0 of 3 reviews are in; 3 reviewers still owe 3 reviews" in note.text
 
-    await standin.remove_member(standin.carol)
-    status = await standin.slash("assignment status", user=standin.admin, assignment=str(assignment.id))
-    assert f"<@{standin.carol.id}> (left the server): 0 done · 1 pending" in status.text
-    rows = list(csv.DictReader(io.StringIO(status.files[0].data.decode())))
-    assert {r["author"] for r in rows if r["author_id"] == str(standin.carol.id)} == {"(not in the server)"}
     closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
     assert closed.ephemeral and "3 reviews still unwritten will not come" in closed.text
     assert_no_pings(standin)
@@ -341,3 +336,40 @@ async def test_with_five_criteria_the_comments_button_comes_apart_from_the_selec
     assert f"review:comments:{review_id}" in apart.component_ids
     opened = await standin.click(apart, f"review:comments:{review_id}", user=standin.bob)
     assert opened.modal is not None and set(opened.modal.field_ids) == {"works", "improve"}
+
+
+async def test_a_submitter_who_left_before_the_draw_is_set_aside(standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, reviewers=1)
+    await submit_three(standin, assignment)
+    await standin.remove_member(standin.carol)
+    closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert "2 submissions, 2 reviews" in closed.text and "1 submission by members who left the server was set " \
+        "aside" in closed.text
+    await wait_for(lambda: review_dms(standin, standin.alice) and review_dms(standin, standin.bob))
+    await asyncio.sleep(0.2)
+    assert review_dms(standin, standin.carol) == []
+
+
+async def test_a_reviewer_who_leaves_during_the_round_is_replaced_and_organisers_see_it(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, reviewers=2)
+    await submit_three(standin, assignment)
+    await standin.slash("submit", user=standin.owner, assignment=str(assignment.id), url="https://example.org/owner")
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    everyone = (standin.alice, standin.bob, standin.carol, standin.owner)
+    await wait_for(lambda: all(review_dms(standin, who) for who in everyone))
+    written, owed = await store.reviews_by(bot.db, assignment.id, standin.carol.id)
+    for criterion in range(4):
+        await reviewing.set_score(bot.db, written.id, standin.carol.id, criterion, 3)
+    await reviewing.submit_review(bot.db, bot.clock, written.id, standin.carol.id, works=GOOD, improve=BETTER)
+
+    await standin.remove_member(standin.carol)
+    [reviewer] = await wait_for(lambda: [who for who in everyone if len(review_dms(standin, who)) == 2])
+    [handed] = [r for r in await store.reviews_by(bot.db, assignment.id, reviewer.id)
+                if r.submission_id == owed.submission_id]
+    assert f"review:open:{handed.id}" in review_dms(standin, reviewer)[-1].component_ids
+    status = await standin.slash("assignment status", user=standin.admin, assignment=str(assignment.id))
+    assert f"<@{standin.carol.id}> (left the server): 1 done · 0 pending" in status.text
+    assert "1 done · 5 pending" in status.text  # her work's two reviewers are no longer asked
+    rows = list(csv.DictReader(io.StringIO(status.files[0].data.decode())))
+    assert {r["author"] for r in rows if r["author_id"] == str(standin.carol.id)} == {"(not in the server)"}
