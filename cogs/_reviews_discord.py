@@ -87,7 +87,9 @@ class ReviewMessenger:
         message = self._messageable(assignment.channel_id)
         try:
             await message.get_partial_message(assignment.message_id).edit(
-                embed=assignment_embed(assignment), allowed_mentions=NO_PINGS)
+                embed=assignment_embed(assignment, has_reviewers=await store.has_reviewers(self.bot.db,
+                                                                                           assignment.id)),
+                allowed_mentions=NO_PINGS)
         except discord.HTTPException as error:
             log.info("assignment %s: card not updated: %s", assignment.id, error)
 

@@ -42,10 +42,13 @@ async def assignment_autocomplete(interaction: discord.Interaction, current: str
 
 
 # Cards -------------------------------------------------------------------------------------------
-def assignment_embed(assignment: Assignment, *, submissions: int | None = None) -> discord.Embed:
+def assignment_embed(assignment: Assignment, *, submissions: int | None = None,
+                     has_reviewers: bool = True) -> discord.Embed:
+    """The assignment's card (and /assignment show): ``has_reviewers`` False when the draw found too
+    few submissions to give anyone a review."""
     embed = discord.Embed(title=safe(assignment.title, 200), colour=COLOUR_OK if assignment.status is Status.OPEN
                           else COLOUR)
-    embed.description = card_text(assignment)
+    embed.description = card_text(assignment, has_reviewers)
     embed.add_field(name="Due", value=when(assignment.due_at, "F"))
     embed.add_field(name="Reviews", value=f"{assignment.reviewers} per submission, "
                                           f"{assignment.review_days} days to write them")
@@ -61,7 +64,7 @@ def assignment_embed(assignment: Assignment, *, submissions: int | None = None) 
     return embed
 
 
-def card_text(assignment: Assignment) -> str:
+def card_text(assignment: Assignment, has_reviewers: bool = True) -> str:
     """What a member can do with the assignment now, following its round."""
     submit = f"`/submit assignment:{assignment.id} url:…`"
     if assignment.status is Status.OPEN:
@@ -70,6 +73,9 @@ def card_text(assignment: Assignment) -> str:
         return "This round is over: no more submissions or reviews. `/review mine` shows the reviews of your work."
     late = (f" Late work is still taken with {submit}, marked late, and gets reviewers at once."
             if assignment.accept_late else "")
+    if not has_reviewers:
+        return (f"Too few submitted by the due time for reviewers to be drawn.{late} Members can offer to "
+                f"review with `/review volunteer assignment:{assignment.id}`.")
     due = f" by {when_both(assignment.review_ends_at)}" if assignment.review_ends_at else ""
     return f"Reviewers are drawn and write their reviews{due}; their buttons are in their DMs.{late}"
 

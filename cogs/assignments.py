@@ -101,7 +101,8 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         """Show an assignment: due time, reviews, rubric, and your submission."""
         member = guild_member(interaction)
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
-        embed = assignment_embed(found, submissions=len(await store.submissions(self.bot.db, found.id)))
+        embed = assignment_embed(found, submissions=len(await store.submissions(self.bot.db, found.id)),
+                                 has_reviewers=await store.has_reviewers(self.bot.db, found.id))
         mine = await store.submission_of(self.bot.db, found.id, member.id)
         embed.add_field(name="Your submission", value=link(mine.url, 1000) + (" · late" if mine.late else "")
                         if mine else "none yet: `/submit`", inline=False)

@@ -155,6 +155,12 @@ async def reviews_of_assignment(db: Database, assignment_id: int) -> list[Review
     return [review_from_row(row) for row in rows]
 
 
+async def has_reviewers(db: Database, assignment_id: int) -> bool:
+    """Whether anyone was given a review of this assignment's work (False: too few submitted)."""
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM reviews_reviews WHERE assignment_id = ?)",
+                                  (assignment_id,), 0))
+
+
 async def volunteers(db: Database, assignment_id: int) -> list[int]:
     rows = await db.fetchall("SELECT user_id FROM reviews_volunteers WHERE assignment_id = ? ORDER BY user_id",
                              (assignment_id,))

@@ -205,6 +205,22 @@ async def test_nobody_submitting_by_a_due_time_passed_while_the_bot_was_down_is_
     assert again.ephemeral and "already closed" in again.text
 
 
+async def test_closing_with_no_submissions_keeps_late_work_open_and_says_so_everywhere(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot)
+    [card] = await wait_for(lambda: [m for m in standin.messages_in(standin.general) if "Capstone" in m.text])
+    closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert "Nobody submitted" in closed.text and "Late submissions are still taken" in closed.text
+    await wait_for(lambda: "Too few submitted by the due time" in standin.message(card.id).text)
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    assert current.thread_id is not None
+    await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "Nobody submitted" in m.text])
+    late = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url="https://x.org/a")
+    assert "marked late" in late.text and "Nobody is free to review it yet" in late.text
+    unread = await standin.slash("review mine", user=standin.bob, assignment=str(assignment.id))
+    assert unread.ephemeral and "no submission" in unread.text and "/submit assignment:" in unread.text
+
+
 async def test_when_reviewers_never_review_authors_and_organisers_hear_at_the_window_end(
         standin: StandIn, bot: CohortBot, clock: FakeClock) -> None:
     assignment = await create(standin, bot, reviewers=1)
