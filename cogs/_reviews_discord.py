@@ -13,16 +13,17 @@ import discord
 from bot import topics
 from bot.core import CohortBot
 from bot.guild_config import get_config
-from bot.reviews import store
+from bot.reviews import store, submissions
 from bot.reviews.jobs import DeliveryFailed
 from bot.reviews.model import Assignment, Review, Status, Submission, averages
 from bot.reviews.notices import Outcome
 from bot.text import counted
 from bot.ui.render import COLOUR_OK, NO_PINGS, cut, safe, when
-from cogs._reviews_ui import assignment_embed, averages_text, review_buttons, work_embed
+from cogs._reviews_ui import assignment_embed, averages_text, review_buttons, showcase_embed, work_embed
 
 log = logging.getLogger("bot.reviews")
 THREAD_NAME_MAX = 100
+SHOWCASE_SEARCH = 50  # recent messages searched for a card whose id a crash lost
 
 
 def absent_members(guild: discord.Guild | None, user_ids: Collection[int]) -> set[int]:
@@ -92,6 +93,77 @@ class ReviewMessenger:
                 allowed_mentions=NO_PINGS)
         except discord.HTTPException as error:
             log.info("assignment %s: card not updated: %s", assignment.id, error)
+
+    # The showcase card ------------------------------------------------------------------------------
+    async def showcase(self, assignment: Assignment, submission: Submission, public: bool) -> str | None:
+        """Post, update or (``public`` False) take down the submission's showcase card, at most one per
+        submission (claimed before it is sent); returns a line for the member, if there is news."""
+        if submission.showcase_channel_id is not None:
+            existing = await self._showcase_message(assignment, submission)
+            if existing is not None:
+                told = await self._update_showcase(assignment, submission, existing, public)
+                if told is not None:
+                    return told
+            await submissions.clear_showcase(self.bot.db, submission.id)  # deleted, or never sent
+        if not public:
+            return None
+        channel_id = await self.showcase_channel_id(assignment)
+        if channel_id is None:
+            return "There is no channel for showcases here, so it was not shown off."
+        if not await submissions.claim_showcase(self.bot.db, submission.id, channel_id):
+            return None  # another /submit of this member's is posting it right now
+        try:
+            message = await self._messageable(channel_id).send(embed=showcase_embed(assignment, submission),
+                                                               allowed_mentions=NO_PINGS)
+        except discord.HTTPException as error:  # certainly not posted: the claim is released
+            log.warning("assignment %s: showcase card not posted: %s", assignment.id, error)
+            await submissions.clear_showcase(self.bot.db, submission.id)
+            return f"I could not post the showcase card in <#{channel_id}>."
+        await submissions.set_showcase(self.bot.db, submission.id, channel_id, message.id)
+        return f"Shown off in <#{channel_id}>."
+
+    async def showcase_channel_id(self, assignment: Assignment) -> int | None:
+        """The topic's channel, else where the assignment's card is."""
+        if assignment.topic_id is not None:
+            topic = await topics.get_topic_by_id(self.bot.db, assignment.guild_id, assignment.topic_id)
+            if topic is not None and topic.channel_id:
+                return topic.channel_id
+        return await self.card_channel_id(assignment)
+
+    async def _showcase_message(self, assignment: Assignment, submission: Submission) -> discord.PartialMessage | None:
+        """The card already posted: by its id, or, after a crash between sending and keeping the id, found
+        among the channel's recent messages (and its id kept). None: there is none."""
+        channel = self._messageable(submission.showcase_channel_id)
+        if submission.showcase_message_id:
+            return channel.get_partial_message(submission.showcase_message_id)
+        footer, mention = f"Assignment #{assignment.id}", f"<@{submission.user_id}> "
+        try:
+            async for message in channel.history(limit=SHOWCASE_SEARCH):
+                if self.bot.user is not None and message.author.id == self.bot.user.id and any(
+                        (embed.footer.text or "").startswith(footer) and (embed.description or "").startswith(mention)
+                        for embed in message.embeds):
+                    await submissions.set_showcase(self.bot.db, submission.id, channel.id, message.id)
+                    return channel.get_partial_message(message.id)
+        except discord.HTTPException as error:
+            log.info("assignment %s: could not look for a showcase card: %s", assignment.id, error)
+        return None
+
+    async def _update_showcase(self, assignment: Assignment, submission: Submission, message: discord.PartialMessage,
+                               public: bool) -> str | None:
+        """Edit or take down the card; None when it is gone (someone deleted it)."""
+        where = f"<#{message.channel.id}>"
+        try:
+            if not public:
+                await message.delete()
+                await submissions.clear_showcase(self.bot.db, submission.id)
+                return f"Your showcase card in {where} was taken down, as this submission is not public."
+            await message.edit(embed=showcase_embed(assignment, submission), allowed_mentions=NO_PINGS)
+        except discord.NotFound:
+            return None
+        except discord.HTTPException as error:
+            log.warning("assignment %s: showcase card not changed: %s", assignment.id, error)
+            return f"I could not change your showcase card in {where}."
+        return f"Your showcase card in {where} was updated."
 
     async def _dm(self, user_id: int, embed: discord.Embed, view: discord.ui.View | None) -> bool:
         try:

@@ -13,12 +13,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput
 from bot.reviews import leavers, plansync, reviewing, rounds, store, submissions
 from bot.reviews.jobs import ReviewJobs
-from bot.reviews.model import Assignment, Status, Submission, averages
+from bot.reviews.model import Status, averages
 from bot.text import counted
 from bot.tree import report_interaction_error
 from bot.ui.checks import guild_member
@@ -36,7 +35,6 @@ from cogs._reviews_ui import (
     link,
     results_embed,
     review_embed,
-    showcase_embed,
     submitted_comments,
 )
 
@@ -138,32 +136,10 @@ class Reviews(commands.Cog):
         else:
             lines.append(f"You can replace it until {when(found.due_at, 'F')}; reviewers are drawn then, and you "
                          f"will review {counted(found.reviewers, 'submission')} of others.")
-        if public:
-            lines.append(await self._showcase(found, done.submission))
+        showcased = await self.messenger.showcase(found, done.submission, public)
+        if showcased:
+            lines.append(showcased)
         await interaction.response.send_message("\n".join(lines), ephemeral=True, allowed_mentions=NO_PINGS)
-
-    async def _showcase(self, assignment: Assignment, submission: Submission) -> str:
-        """Post (or update) the showcase card in the topic's channel; returns a line for the member."""
-        channel_id = None
-        if assignment.topic_id is not None:
-            topic = await topics.get_topic_by_id(self.bot.db, assignment.guild_id, assignment.topic_id)
-            channel_id = topic.channel_id if topic else None
-        channel_id = channel_id or await self.messenger.card_channel_id(assignment)
-        if channel_id is None:
-            return "There is no channel for showcases here, so it was not shown off."
-        embed = showcase_embed(assignment, submission)
-        channel = self.bot.get_partial_messageable(channel_id)
-        try:
-            if submission.showcase_message_id and submission.showcase_channel_id == channel_id:
-                await channel.get_partial_message(submission.showcase_message_id).edit(embed=embed,
-                                                                                       allowed_mentions=NO_PINGS)
-                return "Your showcase card was updated."
-            message = await channel.send(embed=embed, allowed_mentions=NO_PINGS)
-        except discord.HTTPException as error:
-            log.warning("assignment %s: showcase card not posted: %s", assignment.id, error)
-            return f"I could not post the showcase card in <#{channel_id}>."
-        await submissions.set_showcase(self.bot.db, submission.id, channel_id, message.id)
-        return f"Shown off in <#{channel_id}>."
 
     # /review ----------------------------------------------------------------------------------------
     @review.command(name="volunteer")

@@ -60,9 +60,24 @@ async def submit(db: Database, clock: Clock, assignment: Assignment, *, user_id:
     return Submitted(created, created=True, reviewers=reviewers)
 
 
+# The showcase card follows claim → send → mark: the channel is claimed before the card is sent and
+# the message id kept after, so a crash in between leaves a claim without a message, never two cards.
+async def claim_showcase(db: Database, submission_id: int, channel_id: int) -> bool:
+    """Take the right to post the submission's card in ``channel_id``; False if it is already taken."""
+    _, count = await db.execute("UPDATE reviews_submissions SET showcase_channel_id = ?, showcase_message_id = NULL "
+                                "WHERE id = ? AND showcase_channel_id IS NULL", (channel_id, submission_id))
+    return count == 1
+
+
 async def set_showcase(db: Database, submission_id: int, channel_id: int, message_id: int) -> None:
     await db.execute("UPDATE reviews_submissions SET showcase_channel_id = ?, showcase_message_id = ? WHERE id = ?",
                      (channel_id, message_id, submission_id))
+
+
+async def clear_showcase(db: Database, submission_id: int) -> None:
+    """No card (taken down, or Discord refused it): the next public submission may post one."""
+    await db.execute("UPDATE reviews_submissions SET showcase_channel_id = NULL, showcase_message_id = NULL "
+                     "WHERE id = ?", (submission_id,))
 
 
 def _shown(url: str) -> str:

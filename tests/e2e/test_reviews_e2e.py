@@ -389,3 +389,33 @@ async def test_a_reviewer_who_leaves_during_the_round_is_replaced_and_organisers
     assert "1 done · 5 pending" in status.text  # her work's two reviewers are no longer asked
     rows = list(csv.DictReader(io.StringIO(status.files[0].data.decode())))
     assert {r["author"] for r in rows if r["author_id"] == str(standin.carol.id)} == {"(not in the server)"}
+
+
+def showcase_cards(standin: StandIn) -> list[SentMessage]:
+    return [m for m in standin.messages_in(standin.general) if "Showcase" in m.text]
+
+
+async def test_one_showcase_card_per_submission_across_a_crash_and_taken_down_when_not_public(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot)
+    first = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                                url="https://example.org/v1", public=True)
+    assert "Shown off in" in first.text and len(showcase_cards(standin)) == 1
+    # The bot stopped after Discord took the card but before its id was kept: the card is found, not posted again.
+    await bot.db.execute("UPDATE reviews_submissions SET showcase_message_id = NULL WHERE user_id = ?",
+                         (standin.alice.id,))
+    again = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                                url="https://example.org/v2", public=True)
+    [card] = showcase_cards(standin)
+    assert "was updated" in again.text and "https://example.org/v2" in card.text
+    private = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                                  url="https://example.org/v3")
+    assert "taken down" in private.text and showcase_cards(standin) == []
+    # Stopped after claiming, before sending: nothing in the channel, so the next public one posts it, once.
+    await bot.db.execute("UPDATE reviews_submissions SET showcase_channel_id = ? WHERE user_id = ?",
+                         (standin.general.id, standin.alice.id))
+    shown = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                                url="https://example.org/v4", public=True)
+    [card] = showcase_cards(standin)
+    assert "Shown off in" in shown.text and "https://example.org/v4" in card.text
+    standin.assert_clean()
