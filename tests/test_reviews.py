@@ -14,7 +14,7 @@ from bot.db import Database
 from bot.errors import InvalidInput, NotAllowed
 from bot.gate import privacy
 from bot.reviews import leavers, notices, report, reviewing, rounds, store, submissions
-from bot.reviews.model import DEFAULT_RUBRIC, Assignment, ReviewNotFound, Status, averages, parse_rubric
+from bot.reviews.model import DEFAULT_RUBRIC, Assignment, Review, ReviewNotFound, Status, averages, parse_rubric
 
 GUILD = 5
 ORGANISER, ALICE, BOB, CAROL, DAVE = 1, 2, 3, 4, 6
@@ -38,6 +38,14 @@ async def drawn(db: Database, clock: FakeClock, *users: int, **options: object) 
     started = await rounds.start_round(db, clock, assignment.id, seed=42)
     assert started is not None
     return started.assignment
+
+
+async def only_review_of(db: Database, assignment: Assignment, author: int) -> Review:
+    """The one review of ``author``'s work (an assignment drawn with one reviewer each)."""
+    submission = await store.submission_of(db, assignment.id, author)
+    assert submission is not None
+    [review] = await store.reviews_of_submission(db, submission.id)
+    return review
 
 
 async def write(db: Database, clock: FakeClock, review_id: int, reviewer: int, scores: list[int]) -> None:
@@ -176,9 +184,7 @@ async def test_when_all_reviews_are_in_the_results_are_due_at_once(db: Database,
 
 async def test_the_author_marks_a_review_helpful_once(db: Database, clock: FakeClock) -> None:
     assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=1)
-    submission = await store.submission_of(db, assignment.id, ALICE)
-    assert submission is not None
-    [review] = await store.reviews_of_submission(db, submission.id)
+    review = await only_review_of(db, assignment, ALICE)
     assert review.reviewer_id is not None
     with pytest.raises(InvalidInput, match="not been submitted"):
         await reviewing.mark_helpful(db, clock, review.id, ALICE)
@@ -232,9 +238,7 @@ async def test_forgetting_a_member_deletes_their_submission_and_anonymises_their
 
 async def test_reviews_received_are_exported_without_the_reviewer(db: Database, clock: FakeClock) -> None:
     assignment = await drawn(db, clock, ALICE, BOB, CAROL, DAVE, reviewers=1)
-    submission = await store.submission_of(db, assignment.id, ALICE)
-    assert submission is not None
-    [review] = await store.reviews_of_submission(db, submission.id)
+    review = await only_review_of(db, assignment, ALICE)
     assert review.reviewer_id is not None
     await write(db, clock, review.id, review.reviewer_id, [1, 2, 3, 4])
     export = await privacy.export_user(db, clock, user_id=ALICE, guild_id=GUILD)

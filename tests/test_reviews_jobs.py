@@ -96,6 +96,22 @@ async def assignment_with_three(db: Database, clock: FakeClock, **options: Any) 
     return assignment
 
 
+async def drawn_and_alice_reviewed(db: Database, clock: FakeClock,
+                                   jobs: ReviewJobs) -> tuple[Assignment, Review, datetime]:
+    """Three submitters, one reviewer each, drawn at the due time; Alice has written her review.
+    Returns the assignment, her review and the end of the review window."""
+    assignment = await assignment_with_three(db, clock, reviewers=1)
+    clock.advance(timedelta(days=1))
+    await jobs.run(assignment.id)
+    [alices] = await store.reviews_by(db, assignment.id, ALICE)
+    for criterion in range(4):
+        await reviewing.set_score(db, alices.id, ALICE, criterion, 4)
+    await reviewing.submit_review(db, clock, alices.id, ALICE, works=GOOD, improve=GOOD)
+    ends = (await store.get_assignment(db, GUILD, assignment.id)).review_ends_at
+    assert ends is not None
+    return assignment, alices, ends
+
+
 async def test_the_card_goes_out_once_and_its_ids_are_kept(db: Database, clock: FakeClock, jobs: ReviewJobs,
                                                            notifier: RecordingNotifier) -> None:
     assignment = await assignment_with_three(db, clock)
@@ -124,15 +140,7 @@ async def test_at_the_due_time_reviewers_are_drawn_and_each_told_once(db: Databa
 async def test_reminders_go_once_each_only_to_those_with_reviews_left(db: Database, clock: FakeClock,
                                                                      jobs: ReviewJobs,
                                                                      notifier: RecordingNotifier) -> None:
-    assignment = await assignment_with_three(db, clock, reviewers=1)
-    clock.advance(timedelta(days=1))
-    await jobs.run(assignment.id)
-    [alices] = await store.reviews_by(db, assignment.id, ALICE)
-    for criterion in range(4):
-        await reviewing.set_score(db, alices.id, ALICE, criterion, 4)
-    await reviewing.submit_review(db, clock, alices.id, ALICE, works=GOOD, improve=GOOD)
-    ends = (await store.get_assignment(db, GUILD, assignment.id)).review_ends_at
-    assert ends is not None
+    assignment, alices, ends = await drawn_and_alice_reviewed(db, clock, jobs)
     for moment in (ends - timedelta(hours=47), ends - timedelta(hours=30), ends - timedelta(hours=5)):
         clock.set(moment)
         await jobs.run(assignment.id)
@@ -231,15 +239,7 @@ async def test_a_draft_plan_makes_no_assignments(db: Database, clock: FakeClock)
 
 async def test_organisers_hear_once_when_the_window_ends_with_reviews_missing(
         db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
-    assignment = await assignment_with_three(db, clock, reviewers=1)
-    clock.advance(timedelta(days=1))
-    await jobs.run(assignment.id)
-    [alices] = await store.reviews_by(db, assignment.id, ALICE)
-    for criterion in range(4):
-        await reviewing.set_score(db, alices.id, ALICE, criterion, 4)
-    await reviewing.submit_review(db, clock, alices.id, ALICE, works=GOOD, improve=GOOD)
-    ends = (await store.get_assignment(db, GUILD, assignment.id)).review_ends_at
-    assert ends is not None
+    assignment, _, ends = await drawn_and_alice_reviewed(db, clock, jobs)
     clock.set(ends - timedelta(minutes=1))
     await jobs.run(assignment.id)
     assert notifier.kinds("ended") == []
