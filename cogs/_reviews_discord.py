@@ -215,8 +215,9 @@ class ReviewMessenger:
                                  f"in. Read {'it' if len(done) == 1 else 'them'} with "
                                  f"`/review mine assignment:{assignment.id}`, and mark the ones that helped you.")
             if pending and not closed:
-                embed.description += (f" {counted(pending, 'more review')} {'is' if pending == 1 else 'are'} still "
-                                      "being written; you will hear when it comes in.")
+                one = pending == 1
+                embed.description += (f" {counted(pending, 'more review')} {'is' if one else 'are'} still being "
+                                      f"written; you will hear when {'it comes' if one else 'they come'} in.")
             embed.add_field(name="Rubric averages", value=averages_text(averages(assignment.rubric, done)),
                             inline=False)
         elif not reviews:
@@ -264,8 +265,11 @@ class ReviewMessenger:
     async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
         done = sum(1 for r in reviews if r.done)
         name = f"**{safe(assignment.title, 200)}** (#{assignment.id})"
-        if done == len(reviews):
-            text = (f"The review window of {name} is over and all {counted(done, 'review')} are in. "
+        if not reviews:
+            text = (f"The review window of {name} is over; nobody had been given a review to write (too few "
+                    f"submitters). `/assignment close assignment:{assignment.id}` ends the round.")
+        elif done == len(reviews):
+            text = (f"The review window of {name} is over and every review is in ({done}). "
                     f"`/assignment close assignment:{assignment.id}` ends the round.")
         else:
             late = len({r.reviewer_id for r in reviews if not r.done})
