@@ -336,3 +336,15 @@ async def test_a_reviewer_who_leaves_hands_on_what_they_owe_and_reviews_of_their
     results = {n.key: n.outcome for n in await notices.history(db, assignment.id)}
     assert results[f"results:{bobs.id}"] == "skipped"
     assert await leavers.member_left(db, clock, GUILD, BOB, present={ALICE}) == []  # nothing left to hand on
+
+
+async def test_the_showcase_cards_a_forgotten_member_leaves_are_listed(db: Database, clock: FakeClock) -> None:
+    first, second = await make(db, clock), await make(db, clock, title="Week 2", guild_id=GUILD + 1)
+    for assignment, message_id in ((first, 11), (second, 22)):
+        done = await submissions.submit(db, clock, assignment, user_id=ALICE, url="https://example.org/a", public=True)
+        assert await submissions.claim_showcase(db, done.submission.id, 100)
+        await submissions.set_showcase(db, done.submission.id, 100, message_id)
+    await submit_all(db, clock, first, BOB)  # not public: no card
+    assert await submissions.showcase_cards(db, user_id=ALICE, guild_id=GUILD) == [(100, 11)]
+    assert await submissions.showcase_cards(db, user_id=ALICE, guild_id=None) == [(100, 11), (100, 22)]
+    assert await submissions.showcase_cards(db, user_id=BOB, guild_id=None) == []

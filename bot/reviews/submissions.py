@@ -90,3 +90,13 @@ def _closed_because(assignment: Assignment, now: datetime) -> str:
     if now > assignment.due_at:
         return f"it was due <t:{int(assignment.due_at.timestamp())}:f>"
     return "organisers closed submissions early to draw the reviewers"
+
+
+async def showcase_cards(db: Database, *, user_id: int, guild_id: int | None) -> list[tuple[int, int]]:
+    """``(channel_id, message_id)`` of the member's showcase cards (in one guild, or all), which quote
+    their link and mention them: ``/privacy forget`` should take them down with the submissions."""
+    scope, extra = ("AND guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
+    rows = await db.fetchall("SELECT showcase_channel_id, showcase_message_id FROM reviews_submissions "
+                             f"WHERE user_id = ? {scope} AND showcase_message_id IS NOT NULL ORDER BY id",
+                             (user_id, *extra))
+    return [(row["showcase_channel_id"], row["showcase_message_id"]) for row in rows]
