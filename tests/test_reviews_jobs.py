@@ -290,3 +290,13 @@ async def test_a_submitter_who_left_before_the_due_time_is_set_aside_by_the_draw
     assert carols is not None and len(reviews) == 3
     assert CAROL not in {r.reviewer_id for r in reviews} and carols.id not in {r.submission_id for r in reviews}
     assert sorted(user for user, _ in notifier.kinds("assigned")) == [ALICE, BOB, 5]
+
+
+async def test_after_downtime_over_both_reminder_times_only_the_later_reminder_goes(
+        db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
+    assignment, _, ends = await drawn_and_alice_reviewed(db, clock, jobs)
+    clock.set(ends - timedelta(hours=5))  # the bot was down from the draw until now
+    await jobs.run(assignment.id)
+    assert notifier.kinds("remind-48h") == [] and sorted(notifier.kinds("remind-6h")) == [(BOB, 1), (CAROL, 1)]
+    history = {n.key: n.outcome for n in await notices.history(db, assignment.id)}
+    assert history[f"remind-48h:{BOB}"] == history[f"remind-48h:{CAROL}"] == "skipped"

@@ -26,7 +26,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from bot.clock import Clock
 from bot.db import Database
 from bot.reviews import notices, rounds, store
-from bot.reviews.model import Assignment, Review, Status, Submission
+from bot.reviews.model import REMINDER_LEADS, Assignment, Review, Status, Submission
 from bot.reviews.notices import Notice, Outcome
 
 log = logging.getLogger("bot.reviews")
@@ -185,9 +185,8 @@ class ReviewJobs:
         submission: Submission | None = None
         if notice.kind in ("assigned", "remind-48h", "remind-6h") and notice.user_id is not None:
             work = await self._open_work(assignment.id, notice.user_id)
-            # A reminder that could not go before its window ended (the bot was down) has nothing to say.
             too_late = assignment.status is Status.CLOSED or (
-                notice.kind != "assigned" and self.clock.now() > notice.due_at + notices.reminder_lead(notice))
+                notice.kind != "assigned" and self._reminder_overtaken(notice))
             if not work or too_late:
                 return Outcome.SKIPPED if await notices.skip(self.db, self.clock, notice) else None
         if notice.kind == notices.ENDED and assignment.status is Status.CLOSED:
@@ -233,6 +232,13 @@ class ReviewJobs:
             return await self.notifier.window_ended(assignment, await store.reviews_of_assignment(self.db,
                                                                                                   assignment.id))
         raise ValueError(f"unknown notice {notice.key}")
+
+    def _reminder_overtaken(self, notice: Notice) -> bool:
+        """After downtime a reminder may come too late: its window has ended, or a later reminder is due
+        as well (the 48 h one once the 6 h one is due); then only the latest one goes."""
+        lead, now = notices.reminder_lead(notice), self.clock.now()
+        ends = notice.due_at + lead
+        return now > ends or any(now >= ends - later for later in REMINDER_LEADS if later < lead)
 
     async def _open_work(self, assignment_id: int, user_id: int) -> list[tuple[Review, Submission]]:
         """The reviewer's reviews still to write, with the work each is about."""
