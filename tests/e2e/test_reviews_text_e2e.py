@@ -73,6 +73,30 @@ async def test_any_title_rubric_and_note_is_shown_escaped_or_refused(standin: St
     standin.assert_clean()
 
 
+async def test_any_link_or_assignment_name_is_taken_or_refused_clearly(standin: StandIn, bot: CohortBot) -> None:
+    standin.settle_delay = 0
+    role = await standin.add_role("Pingable")
+    target = await create(standin, bot, title="Fixed", due="in 5 days")
+    first_request = len(standin.requests)
+    for text in texts(standin, role, 15):
+        if not text:
+            continue  # a required option: Discord's client sends nothing empty
+        linked = await standin.slash("submit", user=standin.bob, assignment=str(target.id), url=text)
+        if "Submitted" in linked.text or "Replaced" in linked.text:
+            stored = await store.submission_of(bot.db, target.id, standin.bob.id)
+            assert stored is not None and stored.url.startswith(("http://", "https://")), (text, stored.url)
+        else:
+            assert_refused_clearly(linked, text)
+            assert_escaped(re.sub(r"`[^`]*`", "", linked.text), text)  # what it echoes stays in a code span
+        found = await standin.slash("assignment show", user=standin.bob, assignment=text)
+        if "Fixed" not in found.text:
+            assert_refused_clearly(found, text)
+            assert "/assignment list" in found.text
+            assert_escaped(re.sub(r"`[^`]*`", "", found.text), text)
+    assert_no_pings(standin, first_request)
+    standin.assert_clean()
+
+
 async def test_any_review_comment_is_shown_to_the_author_escaped_or_refused(standin: StandIn,
                                                                           bot: CohortBot) -> None:
     standin.settle_delay = 0
