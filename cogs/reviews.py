@@ -22,7 +22,7 @@ from bot.text import counted
 from bot.tree import report_interaction_error
 from bot.ui.checks import guild_member
 from bot.ui.render import NO_PINGS, safe, when
-from cogs._reviews_discord import ReviewMessenger
+from cogs._reviews_discord import ReviewMessenger, absent_members
 from cogs._reviews_ui import (
     DYNAMIC_ITEMS,
     CommentsButton,
@@ -118,8 +118,10 @@ class Reviews(commands.Cog):
         """Hand in your work for an assignment (you can replace it until the due time)."""
         member = guild_member(interaction)
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
+        people = {s.user_id for s in await store.submissions(self.bot.db, found.id)} \
+            | set(await store.volunteers(self.bot.db, found.id)) if found.status is Status.REVIEWING else set()
         done = await submissions.submit(self.bot.db, self.bot.clock, found, user_id=member.id, url=url, note=note,
-                                        public=public)
+                                        public=public, absent=absent_members(member.guild, people))
         if done.created:
             self.bot.participation.record(member.guild.id, member.id, submissions=1)
         if found.status is Status.REVIEWING:  # a late one: its reviewers, and the places its author takes

@@ -348,3 +348,11 @@ async def test_the_showcase_cards_a_forgotten_member_leaves_are_listed(db: Datab
     assert await submissions.showcase_cards(db, user_id=ALICE, guild_id=GUILD) == [(100, 11)]
     assert await submissions.showcase_cards(db, user_id=ALICE, guild_id=None) == [(100, 11), (100, 22)]
     assert await submissions.showcase_cards(db, user_id=BOB, guild_id=None) == []
+
+
+async def test_a_late_submission_is_never_given_to_someone_who_left(db: Database, clock: FakeClock) -> None:
+    assignment = await drawn(db, clock, ALICE, BOB, reviewers=2)  # two submitters: both would be free
+    late = await submissions.submit(db, clock, assignment, user_id=CAROL, url="https://example.org/carol",
+                                    absent={BOB})
+    reviewers = {r.reviewer_id for r in await store.reviews_of_submission(db, late.submission.id)}
+    assert late.reviewers == 1 and reviewers == {ALICE}

@@ -106,12 +106,13 @@ def window_end(assignment: Assignment, now: datetime) -> datetime:
     return now + timedelta(days=assignment.review_days)
 
 
-async def review_late_submission(db: Database, clock: Clock, assignment: Assignment, submission: Submission) -> int:
+async def review_late_submission(db: Database, clock: Clock, assignment: Assignment, submission: Submission, *,
+                                 absent: Collection[int] = ()) -> int:
     """A submission after the draw gets reviewers too, and its author takes places still missing on
     others' work, as a peer would have (inside the caller's transaction); returns its reviewers."""
     now = clock.now()
     assert assignment.seed is not None
-    loads = await current_loads(db, assignment.id)
+    loads = {user: load for user, load in (await current_loads(db, assignment.id)).items() if user not in absent}
     chosen = late_reviewers(submission.id, submission.user_id, loads, assignment.reviewers, assignment.seed)
     ends = window_end(assignment, now)
     for reviewer in chosen:

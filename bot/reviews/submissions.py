@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,9 +23,10 @@ class Submitted:
 
 
 async def submit(db: Database, clock: Clock, assignment: Assignment, *, user_id: int, url: str,
-                 note: str | None = None, public: bool = False) -> Submitted:
+                 note: str | None = None, public: bool = False, absent: Collection[int] = ()) -> Submitted:
     """Store or replace the member's submission. Refuses a closed assignment, a non-http(s) link,
-    a late one when late work is off, and replacing after the due time."""
+    a late one when late work is off, and replacing after the due time. A late one during the round
+    gets reviewers at once, never among ``absent`` (members who left the server)."""
     link = normalise_url(url)
     text = clean_text(note or "", "the note", NOTE_MAX, required=False)
     now = clock.now()
@@ -56,7 +58,7 @@ async def submit(db: Database, clock: Clock, assignment: Assignment, *, user_id:
         assert created is not None
         reviewers = 0
         if assignment.status is Status.REVIEWING:
-            reviewers = await rounds.review_late_submission(db, clock, assignment, created)
+            reviewers = await rounds.review_late_submission(db, clock, assignment, created, absent=absent)
     return Submitted(created, created=True, reviewers=reviewers)
 
 
