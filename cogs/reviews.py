@@ -189,7 +189,7 @@ class Reviews(commands.Cog):
                                             view=view, ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def score(self, interaction: discord.Interaction, review_id: int, criterion: int, values: list[str]) -> None:
-        if len(values) != 1 or not values[0].lstrip("-").isdigit():
+        if len(values) != 1 or not (values[0].isascii() and values[0].lstrip("-").isdigit()):
             raise InvalidInput("Pick one score from 1 to 5.")
         form = await reviewing.set_score(self.bot.db, review_id, interaction.user.id, criterion, int(values[0]))
         if form.complete_scores:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.db import Database
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.gate import privacy
 from bot.reviews import leavers, notices, report, reviewing, rounds, store, submissions
 from bot.reviews.model import DEFAULT_RUBRIC, Assignment, Review, ReviewNotFound, Status, averages, parse_rubric
@@ -356,3 +356,11 @@ async def test_a_late_submission_is_never_given_to_someone_who_left(db: Database
                                     absent={BOB})
     reviewers = {r.reviewer_id for r in await store.reviews_of_submission(db, late.submission.id)}
     assert late.reviewers == 1 and reviewers == {ALICE}
+
+
+@pytest.mark.parametrize("typed", ["²", "#¹2", "𑁘", "٣"])
+async def test_an_assignment_typed_with_other_digits_is_not_found_rather_than_failing(
+        db: Database, clock: FakeClock, typed: str) -> None:
+    await make(db, clock)
+    with pytest.raises(NotFound, match="/assignment list"):
+        await store.find_assignment(db, GUILD, typed)

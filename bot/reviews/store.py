@@ -72,7 +72,7 @@ async def find_assignment(db: Database, guild_id: int, text: str) -> Assignment:
     """What a member typed or picked: ``12``, ``#12``, or the exact title (any case)."""
     cleaned = text.replace("\x00", "").strip()
     number = cleaned.lstrip("#")
-    if number.isdigit() and len(number) < 19:
+    if number.isascii() and number.isdigit() and len(number) < 19:  # "²" and other digits int() refuses
         row = await db.fetchone("SELECT * FROM reviews_assignments WHERE guild_id = ? AND id = ?",
                                 (guild_id, int(number)))
         if row is not None:
