@@ -126,6 +126,7 @@ class Reviews(commands.Cog):
             self.bot.participation.record(member.guild.id, member.id, submissions=1)
         if found.status is Status.REVIEWING:  # a late one: its reviewers, and the places its author takes
             await self.jobs.sync(found.id)
+            await self.messenger.refresh_card(found)  # "too few submitted" may no longer hold
         lines = [("Submitted" if done.created else "Replaced your submission to") + f" **{safe(found.title, 200)}**: "
                  f"{link(done.submission.url, 1000)}"]
         if done.submission.late:

@@ -222,7 +222,13 @@ async def test_closing_with_no_submissions_keeps_late_work_open_and_says_so_ever
     await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "Nobody submitted" in m.text])
     late = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url="https://x.org/a")
     assert "marked late" in late.text and "Nobody is free to review it yet" in late.text
-    unread = await standin.slash("review mine", user=standin.bob, assignment=str(assignment.id))
+    later = await standin.slash("submit", user=standin.bob, assignment=str(assignment.id), url="https://x.org/b")
+    assert "1 reviewer will read it" in later.text  # Alice; and Bob reviews Alice's
+    await wait_for(lambda: "Reviewers are drawn" in standin.message(card.id).text)
+    await wait_for(lambda: review_dms(standin, standin.alice) and review_dms(standin, standin.bob))
+    await asyncio.sleep(0.2)
+    assert [len(review_dms(standin, who)) for who in (standin.alice, standin.bob)] == [1, 1]
+    unread = await standin.slash("review mine", user=standin.carol, assignment=str(assignment.id))
     assert unread.ephemeral and "no submission" in unread.text and "/submit assignment:" in unread.text
 
 
