@@ -146,7 +146,8 @@ async def edit_topic(db: Database, *, guild_id: int, slug: str, name: str | None
 
 
 # What users call the things that can be filed under a topic; other tables keep their name.
-USAGE_NOUNS = {"resources": "resources", "sessions": "study sessions", "feeds": "feeds"}
+USAGE_NOUNS = {"resources": "resources", "sessions": "study sessions", "feeds": "feeds",
+               "reviews_assignments": "assignments"}
 
 
 async def topic_usage(db: Database, topic: Topic) -> dict[str, int]:

@@ -15,15 +15,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot import guilds
+from bot import confirmations, guilds
 from bot.clock import Clock, from_db, to_db
+from bot.confirmations import CONFIRM_WINDOW, Confirmable
 from bot.db import Database, Row
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.errors import InvalidInput, NotFound
 from bot.gate.config import GateConfig
 from bot.participation import COUNTERS
 
-CONFIRM_WINDOW = timedelta(minutes=5)
 PRUNE_ACTIONS = ("demote", "kick")
+PRUNES = Confirmable("gate_prunes", "pending", "/gate prune", "prune")
 
 
 @dataclass(frozen=True)
@@ -225,18 +226,7 @@ async def set_prune_message(db: Database, prune_id: int, channel_id: int, messag
 
 
 async def _claim(db: Database, clock: Clock, prune_id: int, user_id: int, new_status: str) -> Prune:
-    prune = await get_prune(db, prune_id)
-    if user_id != prune.invoker_id:
-        raise NotAllowed(f"Only <@{prune.invoker_id}>, who ran this `/gate prune`, can confirm or cancel it.")
-    if prune.status == "pending" and clock.now() >= prune.expires_at:
-        await db.execute("UPDATE gate_prunes SET status = 'expired' WHERE id = ? AND status = 'pending'", (prune_id,))
-        raise InvalidInput("This confirmation expired after 5 minutes; run `/gate prune` again to see a fresh list.")
-    rows = await db.execute_returning(
-        "UPDATE gate_prunes SET status = ? WHERE id = ? AND status = 'pending' RETURNING id",
-        (new_status, prune_id))
-    if not rows:
-        current = await get_prune(db, prune_id)
-        raise InvalidInput(f"This prune is already {current.status}; run `/gate prune` again if needed.")
+    await confirmations.claim(db, clock, PRUNES, prune_id, user_id=user_id, new_status=new_status)
     return await get_prune(db, prune_id)
 
 
@@ -270,10 +260,7 @@ async def finish_prune(db: Database, clock: Clock, prune_id: int) -> Prune:
 
 async def expire_prunes(db: Database, clock: Clock) -> list[Prune]:
     """Mark prunes whose five minutes passed as expired; returns them so their buttons can be disabled."""
-    rows = await db.execute_returning(
-        "UPDATE gate_prunes SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? RETURNING id",
-        (to_db(clock.now()),))
-    return [await get_prune(db, row["id"]) for row in rows]
+    return [await get_prune(db, prune_id) for prune_id in await confirmations.expire(db, clock, PRUNES)]
 
 
 async def active_since_listed(db: Database, prune: Prune, user_id: int) -> bool:

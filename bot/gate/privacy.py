@@ -11,12 +11,14 @@ A listed table that does not exist (a feature not installed) is skipped.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
 from bot.clock import Clock, to_db
 from bot.db import Database
+from bot.plans import checkins as plan_checkins
 
 # How long things are kept (the README repeats this).
 PARTICIPATION_KEEP = timedelta(days=400)        # daily counts: a year of reports and streaks
@@ -81,8 +83,32 @@ USER_DATA: tuple[UserColumn, ...] = (
     UserColumn("plans_progress", "user_id", "delete"),
     UserColumn("plans_checkins", "user_id", "delete"),
     UserColumn("plans_posts", "user_id", "delete", ("id", "plan_id", "key", "sent_at")),
+    # Peer review: a member's submissions (and the reviews on them) go; reviews they wrote stay with
+    # the authors, without their name (unwritten ones are dropped); an assignment stays, without its creator.
+    UserColumn("reviews_assignments", "created_by", "anonymise", ("id", "title", "created_at")),
+    UserColumn("reviews_submissions", "user_id", "delete"),
+    UserColumn("reviews_volunteers", "user_id", "delete"),
+    UserColumn("reviews_reviews", "reviewer_id", "anonymise",
+               ("id", "assignment_id", "submission_id", "scores", "works", "improve", "submitted_at", "helpful_at"),
+               before_forget="DELETE FROM reviews_reviews WHERE {where} AND submitted_at IS NULL"),
+    UserColumn("reviews_notices", "user_id", "delete", ("assignment_id", "key", "sent_at")),
+    # Study buddies: the opt-in (topics, note, pause), the member's place in past rounds (group,
+    # answer) go; a round someone ran by hand and the settings stay, without their name.
+    UserColumn("buddies_optins", "user_id", "delete"),
+    UserColumn("buddies_optin_topics", "user_id", "delete"),
+    UserColumn("buddies_members", "user_id", "delete"),
+    UserColumn("buddies_rounds", "invoker_id", "anonymise", ("id", "status", "created_at", "ran_at")),
+    UserColumn("buddies_settings", "configured_by", "anonymise", ("guild_id", "configured_at")),
     # Web companion: the personal calendar link (only its hash is stored; export shows when it was made).
     UserColumn("web_calendar_tokens", "user_id", "delete", ("guild_id", "created_at")),
+)
+
+# Data about a member that is found through their rows rather than a user column: ``{scope}`` is
+# ``AND s.guild_id = ?`` for one guild. Export includes it; forget removes it with those rows.
+RELATED_DATA: tuple[tuple[str, str], ...] = (
+    ("reviews received", "SELECT r.id, r.assignment_id, r.submission_id, r.scores, r.works, r.improve, "
+                         "r.submitted_at, r.helpful_at FROM reviews_reviews r JOIN reviews_submissions s "
+                         "ON s.id = r.submission_id WHERE s.user_id = ? AND r.submitted_at IS NOT NULL {scope}"),
 )
 
 # Column names that hold a user id; "…_by" columns (decided_by, created_by) do too.
@@ -145,11 +171,20 @@ async def export_user(db: Database, clock: Clock, *, user_id: int, guild_id: int
         rows = await db.fetchall(f"SELECT {columns} FROM {entry.table} WHERE {where}", (user_id, *extra))
         if rows:
             data[f"{entry.table}.{entry.column}"] = [dict(row) for row in rows]
+    for name, sql in RELATED_DATA:
+        try:
+            rows = await db.fetchall(sql.format(scope="AND s.guild_id = ?" if guild_id else ""),
+                                     (user_id, guild_id) if guild_id else (user_id,))
+        except sqlite3.OperationalError:  # the feature's tables are not installed
+            continue
+        if rows:
+            data[name] = [dict(row) for row in rows]
     return {
         "user_id": user_id,
         "guild_id": guild_id,
         "exported_at": to_db(clock.now()),
-        "about": "Each key is table.column: the rows where that column holds your user id. Participation "
+        "about": "Each key is table.column: the rows where that column holds your user id (\"reviews received\": "
+                 "reviews written on your submissions, without who wrote them). Participation "
                  "is counts per day, never message content. Times are UTC.",
         "data": data,
     }
@@ -164,6 +199,7 @@ class ForgetResult:
     deleted: dict[str, int]
     anonymised: dict[str, int]
     review_messages: tuple[tuple[int, int], ...]  # (channel_id, message_id) of deleted applications' cards
+    checkin_cards: tuple[tuple[int, int], ...] = ()  # (channel_id, message_id) of public plan check-ins
 
     @property
     def total(self) -> int:
@@ -180,6 +216,8 @@ async def forget_user(db: Database, *, user_id: int, guild_id: int | None) -> Fo
         cards = await db.fetchall(
             f"SELECT review_channel_id, review_message_id FROM gate_applications WHERE {where} "
             "AND review_message_id IS NOT NULL", (user_id, *extra))
+        posted = await plan_checkins.public_cards(db, user_id=user_id, guild_id=guild_id) \
+            if "plans_checkins" in schema else []
         for entry in sorted(present, key=lambda e: e.on_forget != "delete"):
             where, extra = _scope(entry.column, guild_id, schema[entry.table])
             if entry.before_forget:
@@ -196,7 +234,7 @@ async def forget_user(db: Database, *, user_id: int, guild_id: int | None) -> Fo
                 if count:
                     anonymised[f"{entry.table}.{entry.column}"] = count
     return ForgetResult(deleted, anonymised,
-                        tuple((row["review_channel_id"], row["review_message_id"]) for row in cards))
+                        tuple((row["review_channel_id"], row["review_message_id"]) for row in cards), tuple(posted))
 
 
 async def purge_expired(db: Database, clock: Clock) -> dict[str, int]:

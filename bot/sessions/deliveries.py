@@ -4,16 +4,8 @@ Each session has planned deliveries: its card (``announce``, for occurrences the
 one reminder per offset (``remind-15m``), the "starting now" notice (``start``) and the recap after
 it ends (``recap``). The scheduler only holds jobs derived from these rows.
 
-Sending follows claim → send → mark:
-
-1. :func:`claim` sets ``claimed_at`` only where it is still NULL; whoever changes the row owns the
-   delivery, so two runs (or a run and a restart) never both send it.
-2. The message is sent.
-3. :func:`finish` records ``sent_at`` and the outcome.
-
-A crash between 1 and 3 leaves a claimed row without ``sent_at``. It is **not** sent again: the
-next start marks it ``lost`` (:func:`mark_lost`) and logs it. So a crash can cost a reminder, but
-nothing is ever delivered twice (at most once).
+Sending follows claim → send → mark (:mod:`bot.claims`): a claimed delivery is never sent again,
+so a crash can cost a reminder, but nothing is ever delivered twice (at most once).
 """
 
 from __future__ import annotations
@@ -22,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.claims import LOST, ClaimLedger
 from bot.clock import Clock, from_db, to_db
 from bot.db import Database, Row
 from bot.sessions import settings
@@ -31,6 +24,7 @@ ANNOUNCE = "announce"
 START = "start"
 RECAP = "recap"
 _REMINDER = re.compile(r"^remind-(\d+)m$")
+LEDGER = ClaimLedger("sessions_deliveries")
 
 
 class Outcome:
@@ -38,7 +32,7 @@ class Outcome:
     LATE = "late"  # overdue by more than its grace (after downtime): skipped
     CANCELLED = "cancelled"  # the session was cancelled first
     FAILED = "failed"  # Discord refused; not retried (that could send twice)
-    LOST = "lost"  # claimed, then the process died before it was marked sent
+    LOST = LOST  # claimed, then the process died before it was marked sent
 
 
 @dataclass(frozen=True)
@@ -123,43 +117,28 @@ async def pending_up_to(db: Database, session_id: int, up_to: datetime) -> list[
     return [_delivery(row) for row in rows]
 
 
+def _key(delivery: Delivery) -> dict[str, object]:
+    return {"session_id": delivery.session_id, "kind": delivery.kind, "due_at": to_db(delivery.due_at)}
+
+
 async def claim(db: Database, clock: Clock, delivery: Delivery) -> bool:
     """Take the delivery; True only for the one caller that changed the row."""
-    _, count = await db.execute(
-        "UPDATE sessions_deliveries SET claimed_at = ? "
-        "WHERE session_id = ? AND kind = ? AND due_at = ? AND claimed_at IS NULL",
-        (to_db(clock.now()), delivery.session_id, delivery.kind, to_db(delivery.due_at)),
-    )
-    return count == 1
+    return await LEDGER.claim(db, clock, _key(delivery))
 
 
 async def finish(db: Database, clock: Clock, delivery: Delivery, outcome: str) -> None:
     """Record how a claimed delivery ended."""
-    await db.execute(
-        "UPDATE sessions_deliveries SET sent_at = CASE WHEN ? = 'sent' THEN ? END, outcome = ? "
-        "WHERE session_id = ? AND kind = ? AND due_at = ?",
-        (outcome, to_db(clock.now()), outcome, delivery.session_id, delivery.kind, to_db(delivery.due_at)),
-    )
+    await LEDGER.finish(db, clock, _key(delivery), outcome, delivered=outcome == Outcome.SENT)
 
 
 async def skip(db: Database, clock: Clock, delivery: Delivery, outcome: str) -> bool:
     """Claim and close a delivery without sending it (too late, cancelled); False if someone else had it."""
-    _, count = await db.execute(
-        "UPDATE sessions_deliveries SET claimed_at = ?, outcome = ? "
-        "WHERE session_id = ? AND kind = ? AND due_at = ? AND claimed_at IS NULL",
-        (to_db(clock.now()), outcome, delivery.session_id, delivery.kind, to_db(delivery.due_at)),
-    )
-    return count == 1
+    return await LEDGER.skip(db, clock, _key(delivery), outcome)
 
 
 async def mark_lost(db: Database) -> list[Delivery]:
     """At start-up: deliveries claimed by a process that died before marking them. Never resent."""
-    rows = await db.execute_returning(
-        "UPDATE sessions_deliveries SET outcome = ? "
-        "WHERE claimed_at IS NOT NULL AND sent_at IS NULL AND outcome IS NULL RETURNING *",
-        (Outcome.LOST,),
-    )
-    return [_delivery(row) for row in rows]
+    return [_delivery(row) for row in await LEDGER.mark_lost(db)]
 
 
 async def history(db: Database, session_id: int) -> list[Delivery]:

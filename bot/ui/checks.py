@@ -35,3 +35,14 @@ def require_organiser(interaction: discord.Interaction, organiser_role_id: int |
         return member
     role_hint = f" or the <@&{organiser_role_id}> role" if organiser_role_id else ""
     raise NotAllowed(f"Only organisers can do that: you need the **Manage Events** permission{role_hint}.")
+
+
+def require_manager_or_organiser(interaction: discord.Interaction, organiser_role_id: int | None) -> discord.Member:
+    """Members with Manage Server, or the organiser role set with ``/config organizer-role``."""
+    member = guild_member(interaction)
+    if interaction.permissions.manage_guild or interaction.permissions.administrator:
+        return member
+    if organiser_role_id is not None and any(role.id == organiser_role_id for role in member.roles):
+        return member
+    role_hint = f" or the <@&{organiser_role_id}> role" if organiser_role_id else ""
+    raise NotAllowed(f"Only organisers can do that: you need the **Manage Server** permission{role_hint}.")

@@ -11,19 +11,16 @@ import asyncio
 import os
 import signal
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.clock import SystemClock
 from bot.db import Database, migrate
 from bot.sessions import deliveries, rsvp, settings, store
 from bot.sessions.model import RsvpStatus
 from tests.conftest import BotRunner
+from tests.conftest import spawn as spawn  # re-exported: crash tests of other features import the fixture here
 from tests.standin import StandIn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,27 +49,6 @@ def reminder_row(db_path: Path, session_id: int) -> sqlite3.Row | None:
         connection.row_factory = sqlite3.Row
         return connection.execute("SELECT * FROM sessions_deliveries WHERE session_id = ? AND kind = 'remind-1m'",
                                   (session_id,)).fetchone()
-
-
-@pytest.fixture
-async def spawn(standin: StandIn, tmp_path: Path) -> AsyncIterator[Any]:
-    """Start ``python -m bot`` against the stand-in; anything still running is killed at the end."""
-    processes: list[asyncio.subprocess.Process] = []
-
-    async def start(**extra_env: str) -> asyncio.subprocess.Process:
-        env = {**os.environ, **standin.env, "DATABASE_PATH": str(tmp_path / "cohort.db"), "FEED_ALLOW_PRIVATE": "1",
-               "LOG_LEVEL": "INFO", **extra_env}
-        log = (tmp_path / f"bot-{len(processes)}.log").open("wb")
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=REPO, env=env,
-                                                       stdout=log, stderr=log)
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def wait_for_row(db_path: Path, session_id: int, column: str, process: asyncio.subprocess.Process) -> None:

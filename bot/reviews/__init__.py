@@ -1,0 +1,1 @@
+"""Projects and peer review: assignments, submissions, the reviewer draw, reviews and results."""

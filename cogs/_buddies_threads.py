@@ -1,0 +1,183 @@
+"""Study buddies' Discord side of a round: private threads (or DMs), check-backs and leaver notices.
+
+A private helper of ``cogs/buddies.py``. Every post follows the domain's claim → send → record
+protocol (``bot.buddies.posting``), so a restart at any point resumes without sending twice: a
+thread is recorded as soon as Discord made it, and a thread a crash left unrecorded is found again
+by its name, which ends with the group's id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import discord
+
+from bot.buddies import intro, posting, store
+from bot.buddies.model import Group, Round
+from bot.ui.render import NO_PINGS, safe
+from cogs._buddies_cards import dm_text, intro_text, thread_name
+from cogs._buddies_views import met_view
+
+if TYPE_CHECKING:
+    from bot.core import CohortBot
+
+log = logging.getLogger("cogs.buddies")
+
+AUTO_ARCHIVE_MINUTES: Literal[10080] = 10080  # 7 days
+THREAD_PERMISSIONS = {"view_channel": "View Channel", "send_messages": "Send Messages",
+                      "create_private_threads": "Create Private Threads",
+                      "send_messages_in_threads": "Send Messages in Threads"}
+CHECKBACK = "Did you meet? Tell me with a button below; a **Yes** counts towards your participation."
+
+
+def threads_problem(guild: discord.Guild, channel_id: int) -> str | None:
+    """Why the bot cannot make private threads in the buddy channel (None: it can)."""
+    channel = guild.get_channel(channel_id)
+    if channel is None:
+        return "the buddy channel no longer exists; choose another with `/buddy setup`."
+    if not isinstance(channel, discord.TextChannel):
+        return f"<#{channel_id}> is not a text channel, and private threads need one."
+    granted = channel.permissions_for(guild.me)
+    missing = [name for attr, name in THREAD_PERMISSIONS.items() if not getattr(granted, attr)]
+    if missing:
+        return f"I am missing **{', '.join(missing)}** in <#{channel_id}>."
+    return None
+
+
+class BuddyPoster:
+    """Creates the groups' threads, asks the check-back, tells groups about leavers."""
+
+    def __init__(self, bot: CohortBot) -> None:
+        self.bot = bot
+
+    async def post_round(self, found: Round) -> str:
+        """Create every missing thread of ``found`` (a restart calls it again); returns a summary."""
+        guild = self.bot.get_guild(found.guild_id)
+        settings = await store.get_settings(self.bot.db, found.guild_id)
+        if guild is None or settings is None:
+            return "the server or its settings are gone"
+        problem = threads_problem(guild, settings.channel_id)
+        made = dm = 0
+        for group in posting.groups_to_post(found):
+            if group.thread_status == "pending" and not await posting.claim_thread(self.bot.db, group.id):
+                continue
+            if len(group.members) == 1:
+                await self._dm(guild, group.user_ids[0], "No one else is in this round of study buddies in "
+                               f"**{safe(guild.name, 100)}**, so there is no buddy for you this time. "
+                               "You stay in the pool for the next round.")
+                await posting.record_thread(self.bot.db, group.id, "alone")
+                continue
+            outcome = await self._post_group(guild, settings.channel_id, found, group, problem)
+            if outcome == "dm" and problem is None:
+                problem = "Discord refused to create a private thread there."
+            made += outcome == "created"
+            dm += outcome == "dm"
+        await store.set_threads_problem(self.bot.db, found.guild_id, problem if dm else None)
+        await posting.finish_posting(self.bot.db, found.id)
+        summary = f"{made} private thread{'s' if made != 1 else ''} created"
+        if dm:
+            summary += f", {dm} group{'s' if dm != 1 else ''} told by DM ({problem})"
+        return summary
+
+    async def _post_group(self, guild: discord.Guild, channel_id: int, found: Round, group: Group,
+                          problem: str | None) -> str:
+        channel = guild.get_channel(channel_id)
+        if problem is None and isinstance(channel, discord.TextChannel):
+            try:
+                thread = await self._thread_for(guild, channel, found, group)
+                for user_id in group.user_ids:
+                    try:
+                        await thread.add_user(discord.Object(user_id))
+                    except discord.NotFound:
+                        log.info("buddy group %s: %s is no longer here to add", group.id, user_id)
+                if thread.last_message_id is None:
+                    about = await intro.intro_for(self.bot.db, self.bot.clock, group)
+                    await thread.send(intro_text(group, about), allowed_mentions=discord.AllowedMentions(
+                        everyone=False, roles=False, users=[discord.Object(u) for u in group.user_ids]))
+                await posting.record_thread(self.bot.db, group.id, "created", thread.id)
+                return "created"
+            except discord.HTTPException as error:
+                log.warning("buddy group %s: no private thread in %s: %s", group.id, channel_id, error)
+                problem = f"Discord refused to create a private thread there ({error.status})."
+        about = await intro.intro_for(self.bot.db, self.bot.clock, group)
+        reason = problem or "the buddy channel is not usable."
+        for user_id in group.user_ids:
+            await self._dm(guild, user_id, dm_text(guild.name, group, about, user_id, reason))
+        await posting.record_thread(self.bot.db, group.id, "dm")
+        return "dm"
+
+    async def _thread_for(self, guild: discord.Guild, channel: discord.TextChannel, found: Round,
+                          group: Group) -> discord.Thread:
+        """The group's thread: the one recorded or left behind by a crash, else a new one."""
+        if group.thread_id is not None:
+            existing = guild.get_thread(group.thread_id)
+            if existing is not None:
+                return existing
+        name = thread_name(found, group)
+        if group.thread_status == "claimed":
+            for thread in channel.threads:
+                if thread.name == name:
+                    return thread
+        thread = await channel.create_thread(name=name, type=discord.ChannelType.private_thread, invitable=False,
+                                             auto_archive_duration=AUTO_ARCHIVE_MINUTES,
+                                             reason=f"Study buddies round {found.id}")
+        await posting.record_thread_made(self.bot.db, group.id, thread.id)
+        return thread
+
+    async def _dm(self, guild: discord.Guild, user_id: int, text: str) -> bool:
+        member = guild.get_member(user_id)
+        if member is None:
+            return False
+        try:
+            await member.send(text, allowed_mentions=NO_PINGS)
+            return True
+        except discord.HTTPException as error:
+            log.info("could not DM %s about study buddies: %s", user_id, error)
+            return False
+
+    # Check-back and leavers ------------------------------------------------------------------
+    async def check_back(self, guild_id: int) -> int:
+        """Ask every thread whose round is halfway "Did you meet?", once; returns how many were asked."""
+        asked = 0
+        for group in await posting.due_checkbacks(self.bot.db, self.bot.clock, guild_id):
+            if not await posting.claim_checkback(self.bot.db, group.id):
+                continue
+            message_id = None
+            thread = await self._thread(group.thread_id)
+            if thread is not None:
+                try:
+                    message = await thread.send(CHECKBACK, view=met_view(group.id), allowed_mentions=NO_PINGS)
+                    message_id = message.id
+                    asked += 1
+                except discord.HTTPException as error:
+                    log.warning("buddy group %s: check-back not sent: %s", group.id, error)
+            await posting.record_checkback(self.bot.db, group.id, message_id)
+        await posting.finish_checkbacks(self.bot.db, self.bot.clock, guild_id)
+        return asked
+
+    async def _thread(self, thread_id: int | None) -> discord.Thread | None:
+        if thread_id is None:
+            return None
+        channel = self.bot.get_channel(thread_id)
+        if isinstance(channel, discord.Thread):
+            return channel
+        try:
+            fetched = await self.bot.fetch_channel(thread_id)
+        except discord.HTTPException:
+            return None
+        return fetched if isinstance(fetched, discord.Thread) else None
+
+    async def tell_leaver(self, guild: discord.Guild | None, group: Group, user_id: int) -> None:
+        text = (f"<@{user_id}> has left the server, so they will not be meeting you this round. "
+                "You are welcome to meet without them.")
+        thread = await self._thread(group.thread_id)
+        if thread is not None:
+            try:
+                await thread.send(text, allowed_mentions=NO_PINGS)
+            except discord.HTTPException as error:
+                log.info("buddy group %s: leaver notice not sent: %s", group.id, error)
+        elif guild is not None:
+            for other in group.user_ids:
+                if other != user_id:
+                    await self._dm(guild, other, text)

@@ -1,0 +1,313 @@
+"""Study buddies through the real bot and the stand-in: setup, joining, a round with its preview and
+confirm, the private thread, the check-back after the clock moves, restarts, leavers, and any note text."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.buddies import posting, rounds, store
+from bot.clock import FakeClock
+from bot.core import CohortBot
+from bot.db import Database
+from cogs._buddies_cards import thread_name
+from tests.conftest import BotRunner
+from tests.e2e.any_text import UNESCAPED_MENTION, outside_code, texts
+from tests.standin import Reply, StandIn
+
+THREADS_PATH = re.compile(r"^/channels/\d+/threads$")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+async def bot(bot_runner: BotRunner, clock: FakeClock, standin: StandIn) -> CohortBot:
+    return await bot_runner.start(clock=clock)
+
+
+async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+    for _ in range(int(timeout / 0.05)):
+        result = condition()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def set_up(standin: StandIn, **options: Any) -> Reply:
+    reply = await standin.slash("buddy setup", user=standin.admin, options={"channel": standin.general, **options})
+    assert reply.ephemeral and "Study buddies" in reply.text, reply.text
+    return reply
+
+
+def thread_creations(standin: StandIn) -> int:
+    return sum(1 for r in standin.requests_to("POST") if THREADS_PATH.match(r.path) and r.status < 300)
+
+
+async def run_round(standin: StandIn) -> Reply:
+    preview = await standin.slash("buddy run", user=standin.admin)
+    confirm = next(c for c in preview.component_ids if c.startswith("buddies:confirm:"))
+    return await standin.click(preview, confirm, user=standin.admin)
+
+
+# The whole journey --------------------------------------------------------------------------------------------
+async def test_three_members_meet_in_a_private_thread_and_say_so(standin: StandIn, bot: CohortBot,
+                                                                 bot_runner: BotRunner, clock: FakeClock) -> None:
+    await set_up(standin)
+    joined = await standin.slash("buddy join", user=standin.alice,
+                                 note=f"@everyone **evenings** CET <@{standin.admin.id}>")
+    assert joined.ephemeral and "You joined study buddies" in joined.text
+    assert "@everyone" not in outside_code(joined.text).replace("@\u200beveryone", "")
+    twice = await standin.slash("buddy join", user=standin.alice)
+    assert twice.ephemeral and "already joined" in twice.text
+    for member in (standin.bob, standin.carol):
+        await standin.slash("buddy join", user=member, topics="mlops")
+
+    preview = await standin.slash("buddy run", user=standin.admin)
+    assert not preview.ephemeral and "3 members" in preview.text and "1 group" in preview.text
+    for member in (standin.alice, standin.bob, standin.carol):
+        assert f"<@{member.id}>" in preview.text
+    assert thread_creations(standin) == 0  # a dry run creates nothing
+    confirm = next(c for c in preview.component_ids if c.startswith("buddies:confirm:"))
+    refused = await standin.click(preview, confirm, user=standin.bob)
+    assert refused.ephemeral and "Only" in refused.text
+    done = await standin.click(preview, confirm, user=standin.admin)
+    assert "Running" in done.text
+
+    [thread] = await wait_for(lambda: standin.threads(standin.general))
+    assert thread.is_private and thread.invitable is False and thread.auto_archive_duration == 10080
+    await wait_for(lambda: standin.messages_in(thread))
+    members = {m.id for m in standin.thread_members(thread)}
+    assert members == {standin.alice.id, standin.bob.id, standin.carol.id, standin.bot_member.id}
+    [intro] = standin.messages_in(thread)
+    assert "you are study buddies" in intro.text and "**Some of you share:** MLOps" in intro.text
+    assert "\\*\\*evenings\\*\\*" in intro.text and not UNESCAPED_MENTION.search(outside_code(
+        intro.text.replace(f"<@{standin.alice.id}>", "").replace(f"<@{standin.bob.id}>", "")
+        .replace(f"<@{standin.carol.id}>", "")))
+    [posted] = [r for r in standin.requests_to("POST", f"/channels/{thread.id}/messages")]
+    assert posted.json["allowed_mentions"]["parse"] == []
+    assert set(posted.json["allowed_mentions"]["users"]) <= {str(u) for u in members} | set(members)
+
+    status = await standin.slash("buddy status", user=standin.bob)
+    assert f"<#{thread.id}>" in status.text and "Rounds taken part in" in status.text
+
+    clock.advance(timedelta(days=3, hours=12, minutes=1))  # halfway through a weekly round
+    bot = await bot_runner.restart(bot, clock=clock)
+    checkback = await wait_for(lambda: next((m for m in standin.messages_in(thread) if "Did you meet?" in m.text),
+                                            None))
+    [latest] = await rounds.recent_rounds(bot.db, standin.guild_id, 1)
+    group_id = latest.groups[0].id
+    assert checkback.component_ids == [f"buddies:met:{group_id}:{a}" for a in ("yes", "not_yet", "no")]
+    assert [c["label"] for row in checkback.payload["components"] for c in row["components"]] == [
+        "Yes", "Not yet", "Not going to"]
+    yes = f"buddies:met:{group_id}:yes"
+    answered = await standin.click(checkback, yes, user=standin.alice)
+    assert answered.ephemeral and "counts towards your participation" in answered.text
+    outsider = await standin.click(checkback, yes, user=standin.admin)
+    assert outsider.ephemeral and "Only the members" in outsider.text
+    await bot.participation.flush()
+    meetings = await bot.db.fetchval("SELECT SUM(buddy_meetings) FROM participation_daily WHERE user_id = ?",
+                                     (standin.alice.id,))
+    assert meetings == 1
+
+    bot = await bot_runner.restart(bot, clock=clock)  # asked once, however often the bot starts
+    await asyncio.sleep(0.3)
+    assert sum("Did you meet?" in m.text for m in standin.messages_in(thread)) == 1
+    shown = await standin.slash("buddy show", user=standin.admin)
+    assert "1/1 groups met" in shown.text and "3 (0 paused" in shown.text
+    standin.assert_clean()
+
+
+async def test_a_restart_after_the_round_was_written_creates_each_thread_once(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    await set_up(standin)
+    dave = await standin.add_member("dave")
+    for member in (standin.alice, standin.bob, standin.carol, dave):
+        await standin.slash("buddy join", user=member)
+    await bot_runner.stop(bot)
+    # The crash: the round and its groups are committed, no thread is created yet.
+    db = await Database.open(bot_runner.db_path)
+    settings = await store.require_settings(db, standin.guild_id)
+    everyone = {standin.alice.id, standin.bob.id, standin.carol.id, dave.id}
+    proposal = await rounds.propose(db, clock, settings, invoker_id=standin.admin.id, present=everyone)
+    await rounds.confirm(db, clock, proposal.id, user_id=standin.admin.id)
+    await db.close()
+
+    bot = await bot_runner.start(clock=clock)
+    threads = await wait_for(lambda: len(standin.threads(standin.general)) == 2 and standin.threads(standin.general))
+    await wait_for(lambda: all(standin.messages_in(t) for t in threads))
+    bot = await bot_runner.restart(bot, clock=clock)
+    await asyncio.sleep(0.5)
+    assert thread_creations(standin) == 2 and len(standin.threads(standin.general)) == 2
+    grouped = [frozenset(m.id for m in standin.thread_members(t)) - {standin.bot_member.id} for t in threads]
+    assert sorted(len(g) for g in grouped) == [2, 2] and frozenset().union(*grouped) == everyone
+    assert (await rounds.get_round(bot.db, proposal.id)).status == "posted"
+
+
+async def test_without_private_threads_groups_hear_by_dm_and_show_says_why(standin: StandIn,
+                                                                           bot: CohortBot) -> None:
+    await standin.set_overwrite(standin.general, standin.bot_role, deny="create_private_threads")
+    await set_up(standin)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("buddy join", user=member, note="hi")
+    await run_round(standin)
+    await wait_for(lambda: standin.dms_to(standin.alice) and standin.dms_to(standin.bob))
+    assert f"<@{standin.bob.id}>" in standin.dms_to(standin.alice)[0].text
+    assert thread_creations(standin) == 0
+    shown = await standin.slash("buddy show", user=standin.admin)
+    assert "cannot create private threads" in shown.text and "Create Private Threads" in shown.text
+
+
+async def test_a_member_who_leaves_is_dropped_and_their_group_told(standin: StandIn, bot: CohortBot) -> None:
+    await set_up(standin)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("buddy join", user=member)
+    await run_round(standin)
+    [thread] = await wait_for(lambda: standin.threads(standin.general))
+    await standin.remove_member(standin.bob)
+    await wait_for(lambda: any("has left the server" in m.text for m in standin.messages_in(thread)))
+    assert await store.get_optin(bot.db, standin.guild_id, standin.bob.id) is None
+
+
+async def test_a_pool_of_one_gets_one_dm(standin: StandIn, bot: CohortBot, bot_runner: BotRunner,
+                                        clock: FakeClock) -> None:
+    await set_up(standin)
+    await standin.slash("buddy join", user=standin.alice)
+    await run_round(standin)
+    dm = await wait_for(lambda: standin.dms_to(standin.alice))
+    assert "No one else is in this round" in dm[0].text and thread_creations(standin) == 0
+    await bot_runner.restart(bot, clock=clock)
+    await asyncio.sleep(0.3)
+    assert len(standin.dms_to(standin.alice)) == 1
+
+
+# Bad input and permissions --------------------------------------------------------------------------------------
+async def test_organiser_commands_need_manage_server_or_the_organiser_role(standin: StandIn, bot: CohortBot) -> None:
+    refused = await standin.slash("buddy setup", user=standin.moderator, options={"channel": standin.general})
+    assert refused.ephemeral and "Manage Server" in refused.text
+    role = await standin.add_role("Organisers")
+    await standin.give_roles(standin.carol, role)
+    await standin.slash("config organizer-role", user=standin.admin, role=role)
+    allowed = await standin.slash("buddy setup", user=standin.carol, options={"channel": standin.general})
+    assert "Study buddies" in allowed.text
+
+
+@pytest.mark.parametrize("weeks", [0, 13])
+async def test_pausing_outside_the_range_is_refused_with_it(standin: StandIn, bot: CohortBot, weeks: int) -> None:
+    await set_up(standin)
+    await standin.slash("buddy join", user=standin.alice)
+    reply = await standin.slash("buddy pause", user=standin.alice, weeks=weeks)
+    assert reply.ephemeral and f"1 to 12 weeks; you gave {weeks}" in reply.text
+
+
+async def test_skip_and_pause_take_a_member_out_of_the_next_round(standin: StandIn, bot: CohortBot) -> None:
+    await set_up(standin)
+    for member in (standin.alice, standin.bob, standin.carol):
+        await standin.slash("buddy join", user=member)
+    assert "sit out the next round" in (await standin.slash("buddy skip", user=standin.carol)).text
+    assert "Paused for 2 weeks" in (await standin.slash("buddy pause", user=standin.bob, weeks=2)).text
+    preview = await standin.slash("buddy run", user=standin.admin)
+    assert "1 member" in preview.text and f"<@{standin.carol.id}>" not in preview.text
+
+
+async def test_any_note_is_shown_escaped_or_refused_with_its_length(standin: StandIn, bot: CohortBot) -> None:
+    await set_up(standin)
+    role = await standin.add_role("Someone")
+    for text in texts(standin, role, 40):
+        reply = await standin.slash("buddy join", user=standin.alice, note=text)
+        assert reply.ephemeral, (text, reply.text)
+        cleaned = text.replace("\x00", "").strip()
+        if len(cleaned) > 200:
+            assert f"is {len(cleaned)} characters; keep it to 200" in reply.text, (text, reply.text)
+            assert await store.get_optin(bot.db, standin.guild_id, standin.alice.id) is None
+            continue
+        assert "You joined" in reply.text, (text, reply.text)
+        assert not UNESCAPED_MENTION.search(outside_code(reply.text)), (text, reply.text)
+        optin = await store.require_optin(bot.db, standin.guild_id, standin.alice.id)
+        assert optin.note == cleaned
+        status = await standin.slash("buddy status", user=standin.alice)
+        assert not UNESCAPED_MENTION.search(outside_code(status.text)), (text, status.text)
+        await standin.slash("buddy leave", user=standin.alice)
+    for request in standin.requests:
+        body = request.json if isinstance(request.json, dict) else {}
+        body = body.get("data", body) if isinstance(body.get("data"), dict) else body
+        if "content" in body or "embeds" in body:
+            assert body.get("allowed_mentions", {}).get("parse") == [], request
+    standin.assert_clean()
+
+
+# Topics and the preview's confirm --------------------------------------------------------------------------------
+async def test_topics_default_to_the_members_topic_roles(standin: StandIn, bot: CohortBot) -> None:
+    await set_up(standin)
+    role = await standin.add_role("Topic mlops")
+    await standin.slash("topic edit", user=standin.admin, topic="mlops", options={"role": role})
+    await standin.give_roles(standin.alice, role)
+    joined = await standin.slash("buddy join", user=standin.alice)
+    assert "Topics: **MLOps**" in joined.text
+    choices = await standin.autocomplete("buddy join", focused="topics", user=standin.bob, topics="mlops, onl")
+    assert choices[0]["value"] == "mlops, online-learning"
+    picked = await standin.slash("buddy join", user=standin.bob, topics=choices[0]["value"])
+    assert "Topics: **MLOps, Online prediction & online learning**" in picked.text
+    optin = await store.require_optin(bot.db, standin.guild_id, standin.bob.id)
+    assert len(optin.topic_ids) == 2
+
+
+async def test_the_confirm_button_survives_a_restart_and_expires_after_five_minutes(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    await set_up(standin)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("buddy join", user=member)
+    first = await standin.slash("buddy run", user=standin.admin)
+    second = await standin.slash("buddy run", user=standin.admin)
+    bot = await bot_runner.restart(bot, clock=clock)
+    confirm = next(c for c in first.component_ids if c.startswith("buddies:confirm:"))
+    await standin.click(first, confirm, user=standin.admin)
+    await wait_for(lambda: standin.threads(standin.general))
+    clock.advance(timedelta(minutes=5))
+    late = next(c for c in second.component_ids if c.startswith("buddies:confirm:"))
+    refused = await standin.click(second, late, user=standin.admin)
+    assert refused.ephemeral and "expired after 5 minutes" in refused.text
+    await wait_for(lambda: "Expired" in standin.message(second.message_id).text)
+    assert len(standin.threads(standin.general)) == 1
+
+
+async def test_the_preview_warns_when_a_pair_repeats_for_want_of_anyone_else(standin: StandIn,
+                                                                            bot: CohortBot) -> None:
+    await set_up(standin)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("buddy join", user=member)
+    await run_round(standin)
+    again = await standin.slash("buddy run", user=standin.admin)
+    assert "⚠" in again.text and "no one else was possible" in again.text
+
+
+async def test_a_thread_made_just_before_a_crash_is_found_again_not_made_twice(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    await set_up(standin)
+    for member in (standin.alice, standin.bob):
+        await standin.slash("buddy join", user=member)
+    await bot_runner.stop(bot)
+    # The crash: the group was claimed and Discord made its thread, but the bot died before noting it.
+    db = await Database.open(bot_runner.db_path)
+    settings = await store.require_settings(db, standin.guild_id)
+    proposal = await rounds.propose(db, clock, settings, invoker_id=standin.admin.id,
+                                    present={standin.alice.id, standin.bob.id})
+    found = await rounds.confirm(db, clock, proposal.id, user_id=standin.admin.id)
+    [group] = found.groups
+    assert await posting.claim_thread(db, group.id)
+    await db.close()
+    orphan = await standin.create_thread(standin.general, thread_name(found, group), by=standin.bot_member,
+                                         private=True, invitable=False, auto_archive_duration=10080)
+
+    await bot_runner.start(clock=clock)
+    await wait_for(lambda: standin.messages_in(orphan))
+    assert [t.id for t in standin.threads(standin.general)] == [orphan.id] and thread_creations(standin) == 0
+    assert {m.id for m in standin.thread_members(orphan)} >= {standin.alice.id, standin.bob.id}

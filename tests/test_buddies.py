@@ -1,0 +1,337 @@
+"""Study buddies' domain against a real SQLite file: opt-ins, rounds, threads, check-backs, privacy."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import topics
+from bot.buddies import cadence, history, intro, posting, rounds, store
+from bot.buddies.model import BuddySettings
+from bot.clock import FakeClock, to_db
+from bot.db import Database
+from bot.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
+from bot.gate import privacy
+from bot.guild_config import set_timezone
+from bot.sessions.members import set_member_timezone
+
+GUILD = 1
+ALICE, BOB, CAROL, DAVE = 11, 12, 13, 14
+
+
+async def setup(db: Database, clock: FakeClock, **overrides: object) -> BuddySettings:
+    options: dict[str, object] = dict(guild_id=GUILD, channel_id=500, cadence_name="weekly", weekday=0, hour=9,
+                                      group_size=2, cooldown_rounds=4, zone="UTC", configured_by=ALICE)
+    options.update(overrides)
+    return await store.save_settings(db, clock, **options)  # type: ignore[arg-type]
+
+
+async def join_all(db: Database, clock: FakeClock, *users: int) -> None:
+    for user in users:
+        await store.join(db, clock, guild_id=GUILD, user_id=user, topic_ids=[], note=f"note of {user}")
+
+
+async def run_now(db: Database, clock: FakeClock, settings: BuddySettings, present: set[int]) -> rounds.Round:
+    proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present=present)
+    return await rounds.confirm(db, clock, proposal.id, user_id=ALICE)
+
+
+# Opt-ins ----------------------------------------------------------------------------------------------------
+async def test_joining_twice_is_refused(db: Database, clock: FakeClock) -> None:
+    await join_all(db, clock, ALICE)
+    with pytest.raises(AlreadyExists, match="already joined"):
+        await join_all(db, clock, ALICE)
+
+
+async def test_a_long_note_is_refused_with_its_length(db: Database, clock: FakeClock) -> None:
+    with pytest.raises(InvalidInput, match="201 characters; keep it to 200"):
+        await store.join(db, clock, guild_id=GUILD, user_id=ALICE, topic_ids=[], note="x" * 201)
+    assert await store.get_optin(db, GUILD, ALICE) is None
+
+
+@pytest.mark.parametrize("weeks", [0, 13, -1])
+async def test_pausing_outside_one_to_twelve_weeks_is_refused(db: Database, clock: FakeClock, weeks: int) -> None:
+    await join_all(db, clock, ALICE)
+    with pytest.raises(InvalidInput, match=f"1 to 12 weeks; you gave {weeks}"):
+        await store.pause(db, clock, guild_id=GUILD, user_id=ALICE, weeks=weeks)
+
+
+async def test_topics_are_read_from_slugs_and_names(db: Database, clock: FakeClock) -> None:
+    mlops = await topics.add_topic(db, clock, guild_id=GUILD, slug="mlops", name="MLOps")
+    web = await topics.add_topic(db, clock, guild_id=GUILD, slug="ml-web", name="ML in browsers")
+    assert [t.id for t in await store.parse_topics(db, GUILD, "mlops, ML in browsers")] == [web.id, mlops.id]
+    assert [t.id for t in await store.parse_topics(db, GUILD, "mlops ml-web")] == [web.id, mlops.id]
+    with pytest.raises(NotFound, match="no topic `cooking`"):
+        await store.parse_topics(db, GUILD, "mlops, cooking")
+
+
+async def test_the_pool_leaves_out_paused_skipping_and_absent_members(db: Database, clock: FakeClock) -> None:
+    await join_all(db, clock, ALICE, BOB, CAROL, DAVE)
+    await store.pause(db, clock, guild_id=GUILD, user_id=BOB, weeks=2)
+    await store.skip_next(db, guild_id=GUILD, user_id=CAROL)
+    found = await store.pool(db, clock, GUILD, present={ALICE, BOB, CAROL})
+    assert [o.user_id for o in found] == [ALICE]
+    clock.advance(timedelta(weeks=2, seconds=1))
+    assert {o.user_id for o in await store.pool(db, clock, GUILD, present=None)} == {ALICE, BOB, DAVE}
+
+
+async def test_a_skip_lasts_one_round(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB, CAROL)
+    await store.skip_next(db, guild_id=GUILD, user_id=CAROL)
+    first = await run_now(db, clock, settings, {ALICE, BOB, CAROL})
+    assert [g.user_ids for g in first.groups] == [(ALICE, BOB)]
+    assert not (await store.require_optin(db, GUILD, CAROL)).skip_next
+    assert (await store.require_optin(db, GUILD, ALICE)).rounds_taken == 1
+
+
+# Rounds -------------------------------------------------------------------------------------------------------
+async def test_only_the_invoker_confirms_and_only_once(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present={ALICE, BOB})
+    assert proposal.status == "proposed" and proposal.ran_at is None
+    with pytest.raises(NotAllowed, match="Only <@11>"):
+        await rounds.confirm(db, clock, proposal.id, user_id=BOB)
+    ran = await rounds.confirm(db, clock, proposal.id, user_id=ALICE)
+    assert ran.status == "posting" and ran.checkback_at == clock.now() + timedelta(days=3.5)
+    with pytest.raises(InvalidInput, match="already posting"):
+        await rounds.confirm(db, clock, proposal.id, user_id=ALICE)
+
+
+async def test_a_preview_expires_after_five_minutes(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present={ALICE, BOB})
+    clock.advance(timedelta(minutes=5))
+    with pytest.raises(InvalidInput, match="expired after 5 minutes"):
+        await rounds.confirm(db, clock, proposal.id, user_id=ALICE)
+    assert (await rounds.get_round(db, proposal.id)).status == "expired"
+
+
+async def test_an_empty_pool_has_no_round(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    with pytest.raises(InvalidInput, match="Nobody is in the pool"):
+        await rounds.propose(db, clock, settings, invoker_id=ALICE, present=set())
+
+
+async def test_a_scheduled_round_runs_once_per_slot(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)  # clock: Monday 2026-01-05 12:00 UTC; first round Monday 12th 09:00
+    await join_all(db, clock, ALICE, BOB, CAROL)
+    assert await rounds.run_scheduled(db, clock, settings, present={ALICE, BOB, CAROL}) is None
+    clock.set(datetime(2026, 1, 12, 9, 1, tzinfo=UTC))
+    ran = await rounds.run_scheduled(db, clock, settings, present={ALICE, BOB, CAROL})
+    assert ran is not None and ran.scheduled_at == datetime(2026, 1, 12, 9, tzinfo=UTC)
+    assert sorted(len(g.members) for g in ran.groups) == [3]
+    assert await rounds.run_scheduled(db, clock, settings, present={ALICE, BOB, CAROL}) is None
+    count = await db.fetchval("SELECT COUNT(*) FROM buddies_rounds WHERE guild_id = ?", (GUILD,))
+    assert count == 1
+
+
+async def test_a_slot_missed_by_long_downtime_is_skipped(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    clock.set(datetime(2026, 1, 14, 9, 0, tzinfo=UTC))  # two days late for a weekly round
+    assert await rounds.run_scheduled(db, clock, settings, present={ALICE, BOB}) is None
+
+
+async def test_nobody_is_in_two_groups_of_a_round(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    ran = await run_now(db, clock, settings, {ALICE, BOB})
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        await db.execute("INSERT INTO buddies_members (guild_id, round_id, group_id, user_id) VALUES (?, ?, ?, ?)",
+                         (GUILD, ran.id, ran.groups[0].id, ALICE))
+
+
+async def test_partners_are_not_repeated_within_the_cooldown(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock, cooldown_rounds=2)
+    await join_all(db, clock, ALICE, BOB, CAROL, DAVE)
+    everyone = {ALICE, BOB, CAROL, DAVE}
+    seen = []
+    for _ in range(3):
+        ran = await run_now(db, clock, settings, everyone)
+        seen.append({frozenset(g.user_ids) for g in ran.groups})
+        clock.advance(timedelta(days=7))
+    assert not seen[0] & seen[1] and not seen[1] & seen[2] and not seen[0] & seen[2]
+
+
+# Threads and check-back ----------------------------------------------------------------------------------------
+async def test_a_thread_is_claimed_once_and_the_round_is_posted_when_all_are_made(db: Database,
+                                                                                  clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB, CAROL, DAVE)
+    ran = await run_now(db, clock, settings, {ALICE, BOB, CAROL, DAVE})
+    first, second = posting.groups_to_post(ran)
+    assert await posting.claim_thread(db, first.id) and not await posting.claim_thread(db, first.id)
+    await posting.record_thread(db, first.id, "created", 9001)
+    assert not await posting.finish_posting(db, ran.id)
+    resumed = (await posting.rounds_posting(db, GUILD))[0]
+    assert [g.id for g in posting.groups_to_post(resumed)] == [second.id]
+    await posting.claim_thread(db, second.id)
+    await posting.record_thread(db, second.id, "dm")
+    assert await posting.finish_posting(db, ran.id)
+
+
+async def test_the_check_back_is_due_halfway_and_asked_once(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    ran = await run_now(db, clock, settings, {ALICE, BOB})
+    [group] = ran.groups
+    await posting.claim_thread(db, group.id)
+    await posting.record_thread(db, group.id, "created", 9001)
+    await posting.finish_posting(db, ran.id)
+    assert await posting.due_checkbacks(db, clock, GUILD) == []
+    clock.advance(timedelta(days=3, hours=12))
+    [due] = await posting.due_checkbacks(db, clock, GUILD)
+    assert await posting.claim_checkback(db, due.id) and not await posting.claim_checkback(db, due.id)
+    await posting.record_checkback(db, due.id, 777)
+    await posting.finish_checkbacks(db, clock, GUILD)
+    assert (await rounds.get_round(db, ran.id)).status == "checked"
+
+
+async def test_yes_counts_once_and_only_members_answer(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB, CAROL, DAVE)
+    ran = await run_now(db, clock, settings, {ALICE, BOB, CAROL, DAVE})
+    group = next(g for g in ran.groups if ALICE in g.user_ids)
+    outsider = next(u for u in (BOB, CAROL, DAVE) if u not in group.user_ids)
+    with pytest.raises(NotAllowed):
+        await posting.answer(db, clock, group.id, user_id=outsider, reply="yes")
+    assert (await posting.answer(db, clock, group.id, user_id=ALICE, reply="not_yet")).first_yes is False
+    assert (await posting.answer(db, clock, group.id, user_id=ALICE, reply="yes")).first_yes is True
+    again = await posting.answer(db, clock, group.id, user_id=ALICE, reply="yes")
+    assert again.first_yes is False and again.group.met
+    [rate] = await history.meet_rates(db, GUILD)
+    assert (rate.met, rate.groups) == (1, 2)
+
+
+async def test_a_leaver_leaves_the_pool_and_their_group_hears_once(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    ran = await run_now(db, clock, settings, {ALICE, BOB})
+    [told] = await posting.member_left(db, clock, GUILD, BOB)
+    assert told.id == ran.groups[0].id
+    assert await posting.member_left(db, clock, GUILD, BOB) == []
+    assert await store.get_optin(db, GUILD, BOB) is None
+
+
+# History and privacy ---------------------------------------------------------------------------------------------
+async def test_history_is_kept_for_the_cooldown_only(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock, cooldown_rounds=2)
+    await join_all(db, clock, ALICE, BOB)
+    for _ in range(4):
+        ran = await run_now(db, clock, settings, {ALICE, BOB})
+        await db.execute("UPDATE buddies_rounds SET status = 'checked' WHERE id = ?", (ran.id,))
+        clock.advance(timedelta(days=7))
+    assert await history.purge(db, clock) == 2
+    assert len(await rounds.recent_rounds(db, GUILD, 10)) == 2
+    assert (await store.require_optin(db, GUILD, ALICE)).rounds_taken == 4
+
+
+async def test_history_is_never_kept_beyond_26_weeks(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock, cooldown_rounds=26)
+    await join_all(db, clock, ALICE, BOB)
+    await run_now(db, clock, settings, {ALICE, BOB})
+    clock.advance(timedelta(weeks=26, seconds=1))
+    assert await history.purge(db, clock) == 1
+
+
+async def test_privacy_export_and_forget_cover_opt_in_notes_and_rounds(db: Database, clock: FakeClock) -> None:
+    assert await privacy.unregistered_user_columns(db) == []
+    settings = await setup(db, clock)
+    topic = await topics.add_topic(db, clock, guild_id=GUILD, slug="mlops", name="MLOps")
+    await store.join(db, clock, guild_id=GUILD, user_id=BOB, topic_ids=[topic.id], note="evenings CET")
+    await join_all(db, clock, CAROL)
+    await run_now(db, clock, settings, {BOB, CAROL})
+    export = await privacy.export_user(db, clock, user_id=BOB, guild_id=GUILD)
+    assert export["data"]["buddies_optins.user_id"][0]["note"] == "evenings CET"
+    assert export["data"]["buddies_optin_topics.user_id"][0]["topic_id"] == topic.id
+    assert len(export["data"]["buddies_members.user_id"]) == 1
+    await privacy.forget_user(db, user_id=BOB, guild_id=GUILD)
+    assert await store.get_optin(db, GUILD, BOB) is None
+    assert await db.fetchval("SELECT COUNT(*) FROM buddies_members WHERE user_id = ?", (BOB,)) == 0
+    assert await db.fetchval("SELECT COUNT(*) FROM buddies_optin_topics WHERE user_id = ?", (BOB,)) == 0
+
+
+# Time ----------------------------------------------------------------------------------------------------------
+def test_weekly_rounds_keep_the_local_hour_across_dst() -> None:
+    anchor = cadence.first_anchor(datetime(2026, 3, 20, 12, tzinfo=UTC), "Europe/Berlin", "weekly", 0, 9)
+    assert anchor == datetime(2026, 3, 23, 9)
+    before = cadence.round_at(anchor, "Europe/Berlin", "weekly", 0)
+    after = cadence.round_at(anchor, "Europe/Berlin", "weekly", 1)
+    assert (before.hour, after.hour) == (8, 7)  # 09:00 CET, then 09:00 CEST
+
+
+def test_monthly_rounds_fall_on_the_first_weekday_of_the_month() -> None:
+    anchor = cadence.first_anchor(datetime(2026, 1, 10, tzinfo=UTC), "UTC", "monthly", 2, 18)
+    assert anchor == datetime(2026, 2, 4, 18)
+    assert cadence.round_wall_time(anchor, "monthly", 1) == datetime(2026, 3, 4, 18)
+    assert cadence.round_wall_time(anchor, "monthly", 2) == datetime(2026, 4, 1, 18)
+
+
+async def test_offsets_come_from_member_timezones_at_the_round_time(db: Database, clock: FakeClock) -> None:
+    await set_timezone(db, GUILD, "Europe/Berlin")
+    await set_member_timezone(db, GUILD, ALICE, "Asia/Tokyo")
+    await join_all(db, clock, ALICE, BOB)
+    pool = await store.pool(db, clock, GUILD, present=None)
+    found = await rounds.candidates(db, GUILD, pool, datetime(2026, 7, 1, tzinfo=UTC))
+    assert [(c.user_id, c.utc_offset_minutes) for c in found] == [(ALICE, 540), (BOB, None)]
+
+
+async def test_the_intro_names_shared_topics_and_this_plan_week(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    mlops = await topics.add_topic(db, clock, guild_id=GUILD, slug="mlops", name="MLOps")
+    other = await topics.add_topic(db, clock, guild_id=GUILD, slug="web", name="Web")
+    await store.join(db, clock, guild_id=GUILD, user_id=ALICE, topic_ids=[mlops.id, other.id], note="hi")
+    await store.join(db, clock, guild_id=GUILD, user_id=BOB, topic_ids=[mlops.id], note="")
+    now = to_db(clock.now())
+    plan_id, _ = await db.execute(
+        "INSERT INTO plans (guild_id, slug, title, status, start_local, created_at, updated_at) "
+        "VALUES (?, 'ml', 'ML basics', 'running', ?, ?, ?)", (GUILD, "2025-12-29T09:00", now, now))
+    for number, title in ((1, "Tensors"), (2, "Training")):
+        unit_id, _ = await db.execute("INSERT INTO plans_units (guild_id, plan_id, number, title) VALUES (?, ?, ?, ?)",
+                                      (GUILD, plan_id, number, title))
+        await db.execute("INSERT INTO plans_items (guild_id, plan_id, unit_id, position, kind, title) "
+                         "VALUES (?, ?, ?, 1, 'reading', ?)", (GUILD, plan_id, unit_id, f"Read {title}"))
+    ran = await run_now(db, clock, settings, {ALICE, BOB})
+    found = await intro.intro_for(db, clock, ran.groups[0])
+    assert found.shared_topics == ("MLOps",)
+    assert found.plan_week is not None and (found.plan_week.number, found.plan_week.unit_title) == (2, "Training")
+    assert found.plan_week.items == ("Read Training",)
+
+
+async def test_a_forced_repeat_is_flagged_on_the_round(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    first = await run_now(db, clock, settings, {ALICE, BOB})
+    again = await run_now(db, clock, settings, {ALICE, BOB})
+    assert first.repeats == 0 and again.repeats == 1
+    assert all(m.repeat for m in again.groups[0].members)
+
+
+async def test_group_size_three_makes_trios(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock, group_size=3)
+    people = (ALICE, BOB, CAROL, DAVE, 15, 16)
+    await join_all(db, clock, *people)
+    ran = await run_now(db, clock, settings, set(people))
+    assert sorted(len(g.members) for g in ran.groups) == [3, 3]
+    assert sorted(u for g in ran.groups for u in g.user_ids) == sorted(people)
+
+
+async def test_a_check_back_cut_short_by_a_crash_is_not_asked_again(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    ran = await run_now(db, clock, settings, {ALICE, BOB})
+    [group] = ran.groups
+    await posting.claim_thread(db, group.id)
+    await posting.record_thread(db, group.id, "created", 9001)
+    await posting.finish_posting(db, ran.id)
+    clock.advance(timedelta(days=4))
+    assert await posting.claim_checkback(db, group.id)  # ... and the process dies before sending
+    assert await posting.due_checkbacks(db, clock, GUILD) == []
+    await posting.finish_checkbacks(db, clock, GUILD)
+    assert (await rounds.get_round(db, ran.id)).status == "checked"
+    assert await posting.next_checkback(db, GUILD) is None
