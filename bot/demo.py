@@ -13,6 +13,9 @@ from datetime import datetime, timedelta
 from bot import guild_config, topics
 from bot.clock import Clock, to_db
 from bot.db import Database
+from bot.plans import progress
+from bot.plans import store as plans_store
+from bot.plans.files import EXAMPLES_DIR, read_example
 from bot.plans.schedule import format_anchor
 from bot.resources.starter import seed_starter_library
 from bot.sessions import rsvp, store
@@ -22,8 +25,9 @@ from bot.web import store as web_store
 
 DEMO_SLUG = "demo"
 DEMO_ZONE = "Europe/Berlin"
-# The example plan, in the shape of data/plans/ml-systems-design.md, inserted directly (the plan
-# importer belongs to the study-plans feature). (title, goals, items: (kind, title, url, minutes, due day))
+EXAMPLE_PLAN = "ml-systems-design"  # data/plans/ml-systems-design.md, imported as /plan import would
+# A small plan in the same shape, inserted directly, for a tree without the example file.
+# (title, goals, items: (kind, title, url, minutes, due day))
 DEMO_PLAN = (
     ("Framing ML problems", "Turn a product question into an ML task\nPick a metric that matters", (
         ("reading", "Rules of Machine Learning", "https://developers.google.com/machine-learning/guides/rules-of-ml",
@@ -49,8 +53,11 @@ DEMO_PLAN = (
 
 
 async def seed_demo_community(db: Database, clock: Clock, guild_id: int, *, host_id: int,
-                              member_ids: Sequence[int], guild_name: str = "Demo community") -> str:
-    """Fill ``guild_id`` with the demo community and turn its page on; returns the page's slug."""
+                              member_ids: Sequence[int], channel_id: int, guild_name: str = "Demo community") -> str:
+    """Fill ``guild_id`` with the demo community and turn its page on; returns the page's slug.
+
+    ``channel_id`` is where the study plan's weekly cards would go.
+    """
     now = clock.now()
     await topics.seed_topics(db, clock, guild_id)
     await seed_starter_library(db, clock, guild_id)
@@ -60,7 +67,10 @@ async def seed_demo_community(db: Database, clock: Clock, guild_id: int, *, host
     if not await db.fetchval("SELECT 1 FROM sessions WHERE guild_id = ?", (guild_id,)):
         await _demo_sessions(db, clock, guild_id, host_id, member_ids, list(topic_ids.values()), now)
     if not await db.fetchval("SELECT 1 FROM plans WHERE guild_id = ?", (guild_id,)):
-        await _demo_plan(db, guild_id, host_id, member_ids, first_topic, now)
+        if (EXAMPLES_DIR / f"{EXAMPLE_PLAN}.md").is_file():
+            await _example_plan(db, clock, guild_id, host_id, member_ids, first_topic, channel_id, now)
+        else:
+            await _demo_plan(db, guild_id, host_id, member_ids, first_topic, now)
     page = await web_store.enable(db, clock, guild_id, slug=DEMO_SLUG, guild_name=guild_name)
     return page.slug
 
@@ -84,6 +94,23 @@ async def _demo_sessions(db: Database, clock: Clock, guild_id: int, host_id: int
         for number, member_id in enumerate(member_ids):
             status = RsvpStatus.GOING if (number + index) % 3 else RsvpStatus.MAYBE
             await rsvp.answer(db, clock, session, member_id, status)
+
+
+async def _example_plan(db: Database, clock: Clock, guild_id: int, host_id: int, member_ids: Sequence[int],
+                        topic_id: int | None, channel_id: int, now: datetime) -> None:
+    """The example plan file through the plans feature itself: imported, started nine days ago (so
+    week 2 is running), joined by the members, week 1 mostly done (only totals are ever shown)."""
+    created = await plans_store.create_plan(db, clock, guild_id=guild_id, doc=read_example(EXAMPLE_PLAN),
+                                            created_by=host_id, topic_id=topic_id, channel_id=channel_id)
+    start = wall_time(now - timedelta(days=9), DEMO_ZONE)
+    plan = await plans_store.start_plan(db, clock, created.plan, start=f"{start:%Y-%m-%d} 09:00", zone=DEMO_ZONE,
+                                        channel_id=channel_id, backfill=True)
+    week_one = await plans_store.get_unit(db, plan, 1)
+    first_items = [i for i in await plans_store.items(db, plan.id, unit_id=week_one.id) if i.required]
+    for number, member_id in enumerate(member_ids):
+        await progress.join(db, clock, plan, member_id)
+        for item in first_items[: len(first_items) - number % 3]:
+            await progress.mark(db, clock, plan, item, member_id, done=True)
 
 
 async def _demo_plan(db: Database, guild_id: int, host_id: int, member_ids: Sequence[int], topic_id: int | None,

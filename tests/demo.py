@@ -50,7 +50,8 @@ async def main() -> int:
                 return 1
             people = [standin.alice, standin.bob, standin.carol]
             slug = await seed_demo_community(bot.db, bot.clock, standin.guild_id, host_id=standin.admin.id,
-                                             member_ids=[p.id for p in people], guild_name=standin.guild.name)
+                                             member_ids=[p.id for p in people], channel_id=standin.general.id,
+                                             guild_name=standin.guild.name)
             print(f"\nCohort demo is running against the local Discord stand-in (data in {workdir}).")
             print(f"Open {bot.web.links.guild_links(slug)['home']}")
             print("Press Ctrl-C to stop.\n", flush=True)

@@ -18,6 +18,7 @@ from bot.web.guard import RateLimiter
 
 GUILD = 111_111_111_111_111_111
 OTHER_GUILD = 222_222_222_222_222_222
+CHANNEL = 333_333_333_333_333_333
 HOST = 900_000_000_000_000_001
 MEMBERS = (900_000_000_000_000_002, 900_000_000_000_000_003, 900_000_000_000_000_004)
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -40,7 +41,7 @@ async def web_client(db: Database, clock: FakeClock, *, limiter: RateLimiter | N
                      trust_proxy: bool = False, static_dir: Path = STATIC_DIR,
                      seed: bool = True) -> AsyncIterator[tuple[TestClient, WebContext]]:
     if seed:
-        await seed_demo_community(db, clock, GUILD, host_id=HOST, member_ids=MEMBERS)
+        await seed_demo_community(db, clock, GUILD, host_id=HOST, member_ids=MEMBERS, channel_id=CHANNEL)
     holder: dict[str, str] = {}
     context = WebContext(db=db, clock=clock, links=Links(lambda: holder["base"]), servers=SERVERS.get)
     app = build_app(context, limiter=limiter, trust_proxy=trust_proxy, static_dir=static_dir)
