@@ -86,7 +86,7 @@ async def main() -> None:
         everyone = set(range(1, MEMBERS + 1))
         for _ in range(PAST_ROUNDS):
             proposal = await rounds.propose(db, clock, settings, invoker_id=1, present=everyone)
-            await rounds.confirm(db, clock, proposal.id, user_id=1)
+            await rounds.confirm(db, clock, proposal.id, user_id=1, present=everyone)
             clock.advance(timedelta(days=7))
 
         started = time.perf_counter()
