@@ -144,17 +144,25 @@ def alone_text(guild_name: str, next_at: datetime | None) -> str:
             f"you this time. You stay in the pool for the next round{after}.")
 
 
-def checkback_text(by_dm: bool, group: Group | None = None, *, answers: bool = False) -> str:
-    """ "Did you meet?", with the group named in a DM, and (once someone pressed) the answers so far."""
-    head = "Did you meet your study buddies this round?" if by_dm else "Did you meet?"
-    text = f"{head} Tell me with a button below; a **Yes** counts towards your participation."
-    if by_dm and group is not None:
-        text += f" (Your group: {mentions(group.user_ids)}.)"
-    if answers and group is not None:
+def checkback_text(group: Group, *, by_dm: bool, answers: bool = False) -> str:
+    """ "Did you meet?": in the thread addressed to the members still here, by DM naming the group;
+    once someone answered, with the answers so far."""
+    if by_dm:
+        text = (f"Did you meet your study buddies this round ({mentions(group.user_ids)})? Tell me with a button "
+                "below; a **Yes** counts towards your participation.")
+    else:
+        text = (f"{mentions(checkback_pings(group))}: did you meet? Tell me with a button below; a **Yes** counts "
+                "towards your participation.")
+    if answers:
         given = [f"<@{m.user_id}>: {ANSWER_WORDS[m.answer]}" for m in group.members if m.answer]
         if given:
             text += "\nSo far: " + " · ".join(given)
     return cut(text, CONTENT)
+
+
+def checkback_pings(group: Group) -> list[int]:
+    """Who the thread's check-back is for (and pings: in a thread, unpinged messages go unseen)."""
+    return [m.user_id for m in group.members if m.left_at is None] or list(group.user_ids)
 
 
 def thread_name(found: Round, group: Group) -> str:

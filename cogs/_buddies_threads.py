@@ -21,7 +21,7 @@ from bot.buddies import intro, posting, rounds, store
 from bot.buddies.model import Group, Round
 from bot.guild_config import get_config
 from bot.ui.render import NO_PINGS, safe
-from cogs._buddies_cards import alone_text, checkback_text, dm_text, intro_text, thread_name
+from cogs._buddies_cards import alone_text, checkback_pings, checkback_text, dm_text, intro_text, thread_name
 from cogs._buddies_views import met_view
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class BuddyPoster:
             if group.thread_status == "dm":
                 if guild is not None:
                     for user_id in group.user_ids:
-                        await self._dm_once(guild, group, user_id, "checkback", checkback_text(True, group),
+                        await self._dm_once(guild, group, user_id, "checkback", checkback_text(group, by_dm=True),
                                             met_view(group.id))
                     await posting.record_checkback(self.bot.db, group.id, None, by_dm=True)
                     asked += 1
@@ -202,8 +202,10 @@ class BuddyPoster:
             thread = await self._thread(group.thread_id)
             if thread is not None:
                 try:
-                    message = await thread.send(checkback_text(False), view=met_view(group.id),
-                                                allowed_mentions=NO_PINGS)
+                    pings = discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                                    users=[discord.Object(u) for u in checkback_pings(group)])
+                    message = await thread.send(checkback_text(group, by_dm=False), view=met_view(group.id),
+                                                allowed_mentions=pings)
                     message_id = message.id
                     asked += 1
                 except discord.HTTPException as error:

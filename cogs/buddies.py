@@ -23,7 +23,7 @@ from bot.core import CohortBot
 from bot.errors import InvalidInput
 from bot.text import counted
 from bot.ui.checks import guild_member, require_manager_or_organiser
-from bot.ui.render import NO_PINGS, cut, safe, when, when_both
+from bot.ui.render import CONTENT, NO_PINGS, cut, safe, when, when_both
 from cogs._buddies_cards import checkback_text, mentions, preview_embed, show_embed, status_embed
 from cogs._buddies_threads import BuddyPoster, threads_problem
 from cogs._buddies_views import MetButton, RunButton, run_view
@@ -367,7 +367,7 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         result = f"{summary}.\n{dropped}" if dropped else f"{summary}."
         await self.redraw(await rounds.get_round(db, started.id), result=result)
         await self.arm(started.guild_id)
-        await interaction.followup.send(f"Round #{started.id} is running: {result}", ephemeral=True,
+        await interaction.followup.send(cut(f"Round #{started.id} is running: {result}", CONTENT), ephemeral=True,
                                         allowed_mentions=NO_PINGS)
 
     # Check-back and leavers ----------------------------------------------------------------------
@@ -381,7 +381,7 @@ class Buddies(commands.GroupCog, group_name="buddy"):
             # The question shows the group's answers so far, so each member sees where the others stand.
             by_dm = interaction.guild_id is None
             try:
-                await interaction.message.edit(content=checkback_text(by_dm, answered.group, answers=True),
+                await interaction.message.edit(content=checkback_text(answered.group, by_dm=by_dm, answers=True),
                                                allowed_mentions=NO_PINGS)
             except discord.HTTPException as error:
                 log.info("buddy group %s: check-back not updated: %s", group_id, error)
