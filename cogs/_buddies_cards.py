@@ -82,7 +82,7 @@ def preview_embed(found: Round, settings: BuddySettings, *, result: str | None =
 
 def zone_line(member: IntroMember) -> str:
     if member.timezone is None:
-        return "no timezone set yet (`/timezone set` shows your local times to others)"
+        return "no timezone set yet (`/timezone set` lets your buddies see it)"
     return f"{safe(member.timezone, 60)} ({member.utc_offset})"
 
 
@@ -197,9 +197,9 @@ def status_embed(user_id: int, status: MemberStatus, topic_names: list[str],
     if not status.opted_in:
         state = "You have not joined study buddies; `/buddy join` signs you up."
     elif status.paused_until is not None:
-        state = f"Paused until {when(status.paused_until, 'D')}."
+        state = f"Paused until {when(status.paused_until, 'D')}; `/buddy resume` brings you back sooner."
     elif status.skip_next:
-        state = "Opted in, sitting out the next round."
+        state = "Opted in, sitting out the next round; `/buddy resume` undoes it."
     else:
         state = "Opted in."
     embed = discord.Embed(title="Your study buddies", description=state, colour=COLOUR)

@@ -491,3 +491,13 @@ def test_the_cooldown_is_told_in_rounds_and_in_time() -> None:
     assert cadence.rounds_span("weekly", 4) == "4 rounds (about 4 weeks)"
     assert cadence.rounds_span("biweekly", 3) == "3 rounds (about 6 weeks)"
     assert cadence.rounds_span("monthly", 1) == "1 round (about 1 month)"
+
+
+async def test_changing_only_the_channel_keeps_an_every_other_week_rhythm(db: Database, clock: FakeClock) -> None:
+    first = await setup(db, clock, cadence_name="biweekly")  # Monday 2026-01-05 12:00 UTC
+    clock.advance(timedelta(days=8))  # Tuesday 13th: 'the next Monday' would be the 19th, a week off the rhythm
+    moved = await setup(db, clock, cadence_name="biweekly", channel_id=501, cooldown_rounds=2)
+    assert moved.anchor == first.anchor and moved.channel_id == 501
+    assert await rounds.next_round_at(db, moved, "UTC", clock.now()) == datetime(2026, 1, 26, 9, tzinfo=UTC)
+    rescheduled = await setup(db, clock, cadence_name="biweekly", weekday=2)
+    assert rescheduled.anchor == datetime(2026, 1, 14, 9)

@@ -51,7 +51,11 @@ async def configured_guilds(db: Database) -> list[int]:
 async def save_settings(db: Database, clock: Clock, *, guild_id: int, channel_id: int, cadence_name: Cadence,
                         weekday: int, hour: int, group_size: int, cooldown_rounds: int, zone: str,
                         configured_by: int) -> BuddySettings:
-    """Store the settings; the first round is the next such weekday and hour in ``zone``."""
+    """Store the settings; the first round is the next such weekday and hour in ``zone``.
+
+    Changing only the channel, group size or cooldown keeps the schedule as it was (an every-other-
+    week round does not move by a week because the channel changed).
+    """
     if cadence_name not in cadence.CADENCES:
         raise InvalidInput(f"`cadence` must be one of: {', '.join(cadence.CADENCES)}.")
     if not 0 <= weekday <= 6:
@@ -64,6 +68,9 @@ async def save_settings(db: Database, clock: Clock, *, guild_id: int, channel_id
     if not low <= cooldown_rounds <= high:
         raise InvalidInput(f"`cooldown_rounds` must be between {low} and {high}; you gave {cooldown_rounds}.")
     anchor = cadence.first_anchor(clock.now(), zone, cadence_name, weekday, hour)
+    before = await get_settings(db, guild_id)
+    if before is not None and (before.cadence, before.weekday, before.hour) == (cadence_name, weekday, hour):
+        anchor = before.anchor  # same schedule (only the channel, size or cooldown changed): keep its rhythm
     await db.execute(
         "INSERT INTO buddies_settings (guild_id, channel_id, cadence, weekday, hour, group_size, cooldown_rounds, "
         "anchor_local, threads_problem, configured_by, configured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) "

@@ -429,6 +429,8 @@ async def test_a_paused_member_resumes_and_a_skipper_is_back_the_round_after(sta
     await standin.slash("buddy pause", user=standin.alice, weeks=4)
     skipped = await standin.slash("buddy skip", user=standin.carol)
     assert "`/buddy resume` undoes it" in skipped.text
+    paused = await standin.slash("buddy status", user=standin.alice)
+    assert re.search(r"Paused until <t:\d+:D>; `/buddy resume` brings you back sooner", paused.text), paused.text
     again = await standin.slash("buddy join", user=standin.alice)
     assert "already joined" in again.text and "/buddy resume" in again.text
     back = await standin.slash("buddy resume", user=standin.alice)
