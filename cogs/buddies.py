@@ -329,6 +329,8 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         """Preview a round now, then confirm it (organisers)."""
         member = await self.organiser(interaction)
         settings = await store.require_settings(self.bot.db, member.guild.id)
+        # Refused before the (public) deferral, so that the refusal stays the organiser's alone.
+        await rounds.require_pool(self.bot.db, self.bot.clock, member.guild.id, self.present(member.guild))
         await interaction.response.defer(thinking=True)  # a large pool takes a moment to match
         proposal = await rounds.propose(self.bot.db, self.bot.clock, settings, invoker_id=member.id,
                                         present=self.present(member.guild))

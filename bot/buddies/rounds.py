@@ -164,14 +164,19 @@ async def _mark_ran(db: Database, guild_id: int, round_id: int) -> None:
     await db.execute("UPDATE buddies_optins SET skip_next = 0 WHERE guild_id = ? AND skip_next = 1", (guild_id,))
 
 
+async def require_pool(db: Database, clock: Clock, guild_id: int, present: set[int] | None) -> None:
+    """Refuse a round nobody would be in, saying why."""
+    if not await store.pool(db, clock, guild_id, present):
+        raise InvalidInput("Nobody is in the pool: no one has joined with `/buddy join`, or everyone who did is "
+                           "paused or skipping this round.")
+
+
 async def propose(db: Database, clock: Clock, settings: BuddySettings, *, invoker_id: int,
                   present: set[int]) -> Round:
     """An organiser's dry run: the groups a round would have now, waiting for their Confirm."""
+    await require_pool(db, clock, settings.guild_id, present)
     seed = secrets.randbits(63)
     grouping = await make_groups(db, clock, settings, present=present, seed=seed)
-    if not grouping.groups:
-        raise InvalidInput("Nobody is in the pool: no one has joined with `/buddy join`, or everyone who did is "
-                           "paused or skipping this round.")
     async with db.transaction():
         round_id = await _write(db, clock, settings, grouping, seed=seed, status="proposed", invoker_id=invoker_id,
                                 scheduled_at=None)

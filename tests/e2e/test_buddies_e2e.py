@@ -375,6 +375,13 @@ async def test_the_confirm_button_survives_a_restart_and_expires_after_five_minu
     assert len(standin.threads(standin.general)) == 1
 
 
+async def test_a_round_with_nobody_in_the_pool_is_refused_privately(standin: StandIn, bot: CohortBot) -> None:
+    await set_up_with(standin, standin.alice)
+    await standin.slash("buddy pause", user=standin.alice, weeks=1)
+    refused = await standin.slash("buddy run", user=standin.admin)
+    assert refused.ephemeral and "Nobody is in the pool" in refused.text and "/buddy join" in refused.text
+
+
 async def test_the_preview_warns_when_a_pair_repeats_for_want_of_anyone_else(standin: StandIn,
                                                                             bot: CohortBot) -> None:
     await set_up_with(standin, standin.alice, standin.bob)
