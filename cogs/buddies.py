@@ -360,8 +360,8 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         settings = await store.require_settings(db, started.guild_id)
         dropped = ""
         if confirmed.dropped:
-            dropped = (f"{mentions(confirmed.dropped)} left the server, left study buddies, paused or chose to skip "
-                       "since the preview, so they are out of this round and the groups they were in were re-formed.")
+            dropped = (f"Dropped since the preview (left the server or study buddies, paused or skipping): "
+                       f"{mentions(confirmed.dropped)}. The groups they were in were re-formed without them.")
         await interaction.response.edit_message(embed=preview_embed(started, settings, result=dropped or None),
                                                 view=None, allowed_mentions=NO_PINGS)
         async with self._guild_locks.setdefault(started.guild_id, asyncio.Lock()):

@@ -420,7 +420,8 @@ async def test_a_member_who_left_after_the_preview_is_dropped_at_confirm_and_nam
     confirm = next(c for c in preview.component_ids if c.startswith("buddies:confirm:"))
     done = await standin.click(preview, confirm, user=standin.admin)
     assert "3 members" in done.text and "1 group" in done.text
-    assert f"<@{dave.id}> left the server, left study buddies, paused or chose to skip" in done.text
+    assert f"Dropped since the preview (left the server or study buddies, paused or skipping): <@{dave.id}>." \
+        in done.text
     [thread] = await wait_for(lambda: standin.threads(standin.general))
     await wait_for(lambda: standin.messages_in(thread))
     assert {m.id for m in standin.thread_members(thread)} == {standin.alice.id, standin.bob.id, standin.carol.id,
