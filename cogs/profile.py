@@ -9,6 +9,8 @@ from discord.ext import commands
 from bot.core import CohortBot
 from bot.gate import profile as gate_profile
 from bot.gate.profile import member_profile
+from bot.plans import progress as plan_progress
+from bot.plans import settings as plan_settings
 from bot.ui.checks import guild_member
 from bot.ui.render import COLOUR, NO_PINGS, safe, when
 
@@ -53,12 +55,24 @@ class Profile(commands.Cog):
         embed.add_field(name="Upvotes received", value=str(card.totals.upvotes_received))
         embed.add_field(name="Work submitted", value=str(card.totals.submissions))
         embed.add_field(name="Reviews given", value=str(card.totals.reviews_given))
+        plans_text = await self._plans(who, interaction.user.id)
+        if plans_text:
+            embed.add_field(name="Study plans", value=plans_text, inline=False)
         names = ", ".join(safe(t.name, 100) for t in card.topics)
         embed.add_field(name="Topics", value=names[:1024] or "none chosen yet", inline=False)
         last = card.totals.last_day
         embed.set_footer(text=f"{card.totals.messages} messages · last active {last.isoformat() if last else 'never'}"
                               " · counts only, never content")
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+
+    async def _plans(self, who: discord.Member, viewer_id: int) -> str:
+        """Plan progress and check-in streaks: the member's own, or shared with /plan progress share:True."""
+        if who.id != viewer_id and not (await plan_settings.get(self.bot.db, who.guild.id, who.id)).share_progress:
+            return ""
+        found = await plan_progress.profile_summary(self.bot.db, who.guild.id, who.id, now=self.bot.clock.now())
+        lines = [f"{safe(p.title, 100)}: {p.required_done}/{p.required_total} items · check-in streak {p.streak}"
+                 for p in found]
+        return "\n".join(lines)[:1024]
 
 
 async def setup(bot: CohortBot) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from bot.clock import Clock, to_db
 from bot.db import Database
+from bot.plans import checkins as plan_checkins
 
 # How long things are kept (the README repeats this).
 PARTICIPATION_KEEP = timedelta(days=400)        # daily counts: a year of reports and streaks
@@ -197,6 +198,7 @@ class ForgetResult:
     deleted: dict[str, int]
     anonymised: dict[str, int]
     review_messages: tuple[tuple[int, int], ...]  # (channel_id, message_id) of deleted applications' cards
+    checkin_cards: tuple[tuple[int, int], ...] = ()  # (channel_id, message_id) of public plan check-ins
 
     @property
     def total(self) -> int:
@@ -213,6 +215,8 @@ async def forget_user(db: Database, *, user_id: int, guild_id: int | None) -> Fo
         cards = await db.fetchall(
             f"SELECT review_channel_id, review_message_id FROM gate_applications WHERE {where} "
             "AND review_message_id IS NOT NULL", (user_id, *extra))
+        posted = await plan_checkins.public_cards(db, user_id=user_id, guild_id=guild_id) \
+            if "plans_checkins" in schema else []
         for entry in sorted(present, key=lambda e: e.on_forget != "delete"):
             where, extra = _scope(entry.column, guild_id, schema[entry.table])
             if entry.before_forget:
@@ -229,7 +233,7 @@ async def forget_user(db: Database, *, user_id: int, guild_id: int | None) -> Fo
                 if count:
                     anonymised[f"{entry.table}.{entry.column}"] = count
     return ForgetResult(deleted, anonymised,
-                        tuple((row["review_channel_id"], row["review_message_id"]) for row in cards))
+                        tuple((row["review_channel_id"], row["review_message_id"]) for row in cards), tuple(posted))
 
 
 async def purge_expired(db: Database, clock: Clock) -> dict[str, int]:

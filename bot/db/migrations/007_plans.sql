@@ -105,7 +105,9 @@ CREATE TABLE plans_posts (
     unit_id    INTEGER REFERENCES plans_units (id) ON DELETE CASCADE,
     key        TEXT    NOT NULL,
     user_id    INTEGER,                          -- the member a DM went to
-    status     TEXT    NOT NULL DEFAULT 'claimed' CHECK (status IN ('claimed', 'sent', 'skipped', 'failed')),
+    -- claimed → sent | failed; skipped: too late, or backfilled; lost: claimed by a process that died
+    -- before it was marked (never resent: at most once)
+    status     TEXT    NOT NULL DEFAULT 'claimed' CHECK (status IN ('claimed', 'sent', 'skipped', 'failed', 'lost')),
     claimed_at TEXT    NOT NULL,
     sent_at    TEXT,
     channel_id INTEGER,
