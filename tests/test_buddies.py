@@ -11,11 +11,13 @@ import pytest
 from bot import topics
 from bot.buddies import cadence, history, intro, posting, rounds, store
 from bot.buddies.model import BuddySettings
-from bot.clock import FakeClock, to_db
+from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
 from bot.gate import privacy
 from bot.guild_config import set_timezone
+from bot.plans import store as plans_store
+from bot.plans.model import ItemDoc, ItemKind, PlanDoc, UnitDoc
 from bot.sessions.members import set_member_timezone
 
 GUILD = 1
@@ -295,15 +297,13 @@ async def test_the_intro_names_shared_topics_and_this_plan_week(db: Database, cl
     other = await topics.add_topic(db, clock, guild_id=GUILD, slug="web", name="Web")
     await store.join(db, clock, guild_id=GUILD, user_id=ALICE, topic_ids=[mlops.id, other.id], note="hi")
     await store.join(db, clock, guild_id=GUILD, user_id=BOB, topic_ids=[mlops.id], note="")
-    now = to_db(clock.now())
-    plan_id, _ = await db.execute(
-        "INSERT INTO plans (guild_id, slug, title, status, start_local, created_at, updated_at) "
-        "VALUES (?, 'ml', 'ML basics', 'running', ?, ?, ?)", (GUILD, "2025-12-29T09:00", now, now))
-    for number, title in ((1, "Tensors"), (2, "Training")):
-        unit_id, _ = await db.execute("INSERT INTO plans_units (guild_id, plan_id, number, title) VALUES (?, ?, ?, ?)",
-                                      (GUILD, plan_id, number, title))
-        await db.execute("INSERT INTO plans_items (guild_id, plan_id, unit_id, position, kind, title) "
-                         "VALUES (?, ?, ?, 1, 'reading', ?)", (GUILD, plan_id, unit_id, f"Read {title}"))
+    # A plan that started a week ago (Monday 2025-12-29): its week 2 runs now (Monday 2026-01-05 12:00).
+    doc = PlanDoc("ML basics", units=tuple(
+        UnitDoc(number, title, items=(ItemDoc(ItemKind.READING, f"Read {title}"),))
+        for number, title in ((1, "Tensors"), (2, "Training"), (3, "Serving"))))
+    created = await plans_store.create_plan(db, clock, guild_id=GUILD, doc=doc, created_by=ALICE)
+    await plans_store.start_plan(db, clock, created.plan, start="2025-12-29 09:00", zone="UTC", channel_id=700,
+                                 backfill=True)
     ran = await run_now(db, clock, settings, {ALICE, BOB})
     found = await intro.intro_for(db, clock, ran.groups[0])
     assert found.shared_topics == ("MLOps",)

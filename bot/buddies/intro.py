@@ -14,8 +14,9 @@ from bot.buddies.model import Group
 from bot.buddies.rounds import get_round
 from bot.clock import Clock
 from bot.db import Database
-from bot.guild_config import get_config
-from bot.plans.schedule import current_unit, parse_anchor
+from bot.plans import posts as plans_posts
+from bot.plans import store as plans_store
+from bot.plans.model import PlanStatus
 from bot.sessions.members import member_timezone
 
 PLAN_ITEMS_SHOWN = 3
@@ -106,30 +107,25 @@ def common_daytime(zones: Sequence[str], now: datetime) -> datetime | None:
 
 
 async def plan_week(db: Database, clock: Clock, guild_id: int) -> PlanWeek | None:
-    """The week running now of the guild's running study plan (the most recently started), if any."""
-    plans = await db.fetchall("SELECT * FROM plans WHERE guild_id = ? AND status = 'running' AND start_local IS NOT "
-                              "NULL ORDER BY start_local DESC, id DESC", (guild_id,))
-    if not plans:
-        return None
-    server_zone = (await get_config(db, guild_id)).timezone or "UTC"
-    for plan in plans:
-        count = await db.fetchval("SELECT COUNT(*) FROM plans_units WHERE plan_id = ?", (plan["id"],))
-        number = current_unit(parse_anchor(plan["start_local"]), plan["timezone"] or server_zone, plan["unit_days"],
-                              count, clock.now())
-        if not 1 <= number <= count:
+    """The week running now of the guild's running study plan (the most recently started), if any.
+
+    The week is the plans feature's own (:func:`bot.plans.store.current_week`), so the intro and the
+    plan's cards always agree on it.
+    """
+    now = clock.now()
+    running = [p for p in await plans_store.list_plans(db, guild_id)
+               if p.status is PlanStatus.RUNNING and p.start_local]
+    for plan in sorted(running, key=lambda p: (p.start_local or "", p.id), reverse=True):
+        number = plans_store.current_week(plan, now)
+        if number is None:
             continue
-        unit = await db.fetchone("SELECT id, title FROM plans_units WHERE plan_id = ? AND number = ?",
-                                 (plan["id"], number))
-        if unit is None:
-            continue
-        items = await db.fetchall("SELECT title FROM plans_items WHERE unit_id = ? ORDER BY position LIMIT ?",
-                                  (unit["id"], PLAN_ITEMS_SHOWN))
-        card = await db.fetchone("SELECT channel_id, message_id, thread_id FROM plans_posts WHERE plan_id = ? "
-                                 "AND key = ? AND status = 'sent'", (plan["id"], f"card:{number}"))
+        unit = await plans_store.get_unit(db, plan, number)
+        titles = [item.title for item in await plans_store.items(db, plan.id, unit_id=unit.id)]
+        card = await plans_posts.card_of_unit(db, unit.id)
         link = None
         if card and card["message_id"] and card["channel_id"]:
             link = f"https://discord.com/channels/{guild_id}/{card['channel_id']}/{card['message_id']}"
         elif card and card["thread_id"]:
             link = f"https://discord.com/channels/{guild_id}/{card['thread_id']}"
-        return PlanWeek(plan["title"], number, unit["title"], tuple(row["title"] for row in items), link)
+        return PlanWeek(plan.title, number, unit.title, tuple(titles[:PLAN_ITEMS_SHOWN]), link)
     return None
