@@ -91,7 +91,7 @@ async def test_three_members_meet_in_a_private_thread_and_say_so(standin: StandI
         await standin.slash("buddy join", user=member, topics="mlops")
 
     preview = await standin.slash("buddy run", user=standin.admin)
-    assert not preview.ephemeral and "3 members" in preview.text and "1 group" in preview.text
+    assert not preview.ephemeral and "**3 members** in **1 group**" in preview.text
     for member in (standin.alice, standin.bob, standin.carol):
         assert f"<@{member.id}>" in preview.text
     assert thread_creations(standin) == 0  # a dry run creates nothing
@@ -308,7 +308,8 @@ async def test_skip_and_pause_take_a_member_out_of_the_next_round(standin: Stand
     assert "sit out the next round" in (await standin.slash("buddy skip", user=standin.carol)).text
     assert "Paused for 2 weeks" in (await standin.slash("buddy pause", user=standin.bob, weeks=2)).text
     preview = await standin.slash("buddy run", user=standin.admin)
-    assert "1 member" in preview.text and f"<@{standin.carol.id}>" not in preview.text
+    assert "**1 member** in **1 group**" in preview.text and f"<@{standin.carol.id}>" not in preview.text
+    assert "2 members paused or skipping sit this one out" in preview.text
 
 
 def note_kept(text: str, reply: Reply, accepted: str) -> str | None:
@@ -415,11 +416,11 @@ async def test_a_member_who_left_after_the_preview_is_dropped_at_confirm_and_nam
     for member in (standin.alice, standin.bob, standin.carol, dave):
         await standin.slash("buddy join", user=member)
     preview = await standin.slash("buddy run", user=standin.admin)
-    assert "4 members" in preview.text and "2 groups" in preview.text
+    assert "**4 members** in **2 groups**" in preview.text
     await standin.remove_member(dave)
     confirm = next(c for c in preview.component_ids if c.startswith("buddies:confirm:"))
     done = await standin.click(preview, confirm, user=standin.admin)
-    assert "3 members" in done.text and "1 group" in done.text
+    assert "**3 members** in **1 group**" in done.text
     assert f"Dropped since the preview (left the server or study buddies, paused or skipping): <@{dave.id}>." \
         in done.text
     [thread] = await wait_for(lambda: standin.threads(standin.general))
@@ -444,12 +445,12 @@ async def test_a_paused_member_resumes_and_a_skipper_is_back_the_round_after(sta
     back = await standin.slash("buddy resume", user=standin.alice)
     assert back.ephemeral and "in the pool for the next round" in back.text and "<t:" in back.text
     first = await standin.slash("buddy run", user=standin.admin)
-    assert "2 members" in first.text and f"<@{standin.carol.id}>" not in first.text
+    assert "**2 members** in **1 group**" in first.text and f"<@{standin.carol.id}>" not in first.text
     assert "1 member paused or skipping" in first.text
     await standin.click(first, next(c for c in first.component_ids if c.startswith("buddies:confirm:")),
                         user=standin.admin)
     second = await standin.slash("buddy run", user=standin.admin)
-    assert "3 members" in second.text and f"<@{standin.carol.id}>" in second.text
+    assert "**3 members** in **1 group**" in second.text and f"<@{standin.carol.id}>" in second.text
     status = await standin.slash("buddy status", user=standin.carol)
     assert "Opted in." in status.text and "sitting out" not in status.text
 
