@@ -21,7 +21,15 @@ from bot.buddies import intro, posting, rounds, store
 from bot.buddies.model import Group, Round
 from bot.guild_config import get_config
 from bot.ui.render import NO_PINGS, safe
-from cogs._buddies_cards import alone_text, checkback_pings, checkback_text, dm_text, intro_text, thread_name
+from cogs._buddies_cards import (
+    alone_text,
+    checkback_pings,
+    checkback_text,
+    dm_text,
+    intro_text,
+    mentions,
+    thread_name,
+)
 from cogs._buddies_views import met_view
 
 if TYPE_CHECKING:
@@ -88,6 +96,10 @@ class BuddyPoster:
         summary = f"{made} private thread{'s' if made != 1 else ''} created"
         if dm:
             summary += f", {dm} group{'s' if dm != 1 else ''} told by DM ({(problem or '').rstrip('.')})"
+        missed = await posting.unreached(self.bot.db, found.id)
+        if missed:
+            summary += (f"; my DM did not reach {mentions(missed)} (DMs closed, or gone), so they may not know "
+                        "their buddies")
         return summary
 
     async def _post_group(self, guild: discord.Guild, channel_id: int, found: Round, group: Group,

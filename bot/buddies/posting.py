@@ -105,6 +105,13 @@ async def record_dm(db: Database, group_id: int, user_id: int, kind: str, messag
                      "AND kind = ?", ("sent" if message_id else "failed", message_id, group_id, user_id, kind))
 
 
+async def unreached(db: Database, round_id: int) -> list[int]:
+    """Members of the round a DM could not reach (DMs closed, or gone), for the organisers' summary."""
+    rows = await db.fetchall("SELECT DISTINCT d.user_id FROM buddies_dms d JOIN buddies_groups g ON g.id = d.group_id "
+                             "WHERE g.round_id = ? AND d.status = 'failed' ORDER BY d.user_id", (round_id,))
+    return [row["user_id"] for row in rows]
+
+
 async def dm_outcomes(db: Database, group_id: int, kind: str) -> dict[int, str]:
     """Each member's DM of ``kind`` about the group: claimed, sent or failed."""
     rows = await db.fetchall("SELECT user_id, status FROM buddies_dms WHERE group_id = ? AND kind = ?",

@@ -195,6 +195,16 @@ async def test_without_private_threads_groups_hear_by_dm_and_show_says_why(stand
     assert "cannot create private threads" in shown.text and "Create Private Threads" in shown.text
 
 
+async def test_the_organiser_hears_whose_dms_are_closed(standin: StandIn, bot: CohortBot) -> None:
+    await standin.set_overwrite(standin.general, standin.bot_role, deny="create_private_threads")
+    await set_up_with(standin, standin.alice, standin.bob)
+    standin.set_dms_open(standin.bob, False)
+    done = await run_round(standin)
+    followup = await wait_for(lambda: done.followups)
+    assert f"my DM did not reach <@{standin.bob.id}>" in followup[0].text, followup[0].text
+    assert standin.dms_to(standin.alice) and not standin.dms_to(standin.bob)
+
+
 async def test_groups_told_by_dm_are_asked_by_dm_once_and_a_yes_counts(
         standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
     await standin.set_overwrite(standin.general, standin.bot_role, deny="create_private_threads")
