@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from bot.buddies import repair
+
 TOPIC_WEIGHT = 1.0        # per shared topic
 MAX_SHARED_TOPICS = 4     # more shared topics than this add nothing
 ZONE_WEIGHT = 2.0         # same offset: +2; 12 hours or more apart: 0
@@ -31,6 +33,7 @@ JITTER = 0.25             # at most; breaks ties differently from round to round
 CANDIDATES = 8            # top-k partners kept per member
 BLOCK = 100               # members matched together at most
 EXHAUSTIVE = 40           # an odd pool up to this size tries every member as the odd one to avoid a repeat
+TRIO_SEARCH = 15          # a trio pool up to this size is searched for a split without repeats
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,11 @@ def solve(pool: Sequence[Candidate], recent: Iterable[Pair], *, group_size: int,
     pairs, odd = solver.pairs()
     if group_size == 3:
         groups = solver.trios(pairs, odd)
+        if solver.has_repeat(groups):
+            groups = repair.swap_out(groups, solver.allowed, solver.weight)
+        if solver.has_repeat(groups) and len(members) <= TRIO_SEARCH:
+            groups = repair.repeat_free_split(sorted(members), trio_sizes(len(members)), solver.allowed,
+                                              solver.weight) or groups
     else:
         groups = solver.add_odd(pairs, odd)
         if odd is not None and solver.has_repeat(groups) and len(members) <= EXHAUSTIVE:
@@ -145,6 +153,12 @@ def without(grouping: Grouping, gone: Iterable[int], pool: Sequence[Candidate], 
         best.append(orphans[0])
     ordered = tuple(sorted(tuple(sorted(g)) for g in groups))
     return Grouping(ordered, frozenset(p for g in ordered for p in _pairs_in(g) if p in recent_pairs))
+
+
+def trio_sizes(count: int) -> list[int]:
+    """The group sizes ``group_size`` 3 makes of ``count`` members: trios, and one or two pairs for the rest."""
+    pair_groups = {0: 0, 1: 2, 2: 1}[count % 3]
+    return [3] * ((count - 2 * pair_groups) // 3) + [2] * pair_groups
 
 
 def _pairs_in(group: Sequence[int]) -> list[Pair]:
