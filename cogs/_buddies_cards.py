@@ -22,6 +22,7 @@ from bot.ui.render import (
     CONTENT,
     EMBED_DESCRIPTION,
     FIELD_VALUE,
+    clean,
     cut,
     safe,
     when,
@@ -165,9 +166,17 @@ def checkback_pings(group: Group) -> list[int]:
     return [m.user_id for m in group.members if m.left_at is None] or list(group.user_ids)
 
 
-def thread_name(found: Round, group: Group) -> str:
-    """Ends with ``#<group id>``, so a thread a crash left unrecorded can be found again."""
-    return cut(f"Study buddies · round {found.id}", THREAD_NAME_MAX - 12) + f" · #{group.id}"
+def thread_name(group: Group, names: Mapping[int, str]) -> str:
+    """``"Alice & Bob · study buddies · #12"``: who is in it, for the members' thread list; it ends with
+    :func:`thread_suffix`, so a thread a crash left unrecorded can be found again (names may change)."""
+    people = [clean(names.get(u, "")).strip() or "a member" for u in group.user_ids]
+    who = people[0] if len(people) == 1 else ", ".join(people[:-1]) + " & " + people[-1]
+    suffix = thread_suffix(group)
+    return cut(f"{who} · study buddies", THREAD_NAME_MAX - len(suffix)) + suffix
+
+
+def thread_suffix(group: Group) -> str:
+    return f" · #{group.id}"
 
 
 def show_embed(settings: BuddySettings, zone: str, next_at: datetime, opted_in: int, sitting_out: int,

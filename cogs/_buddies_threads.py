@@ -29,6 +29,7 @@ from cogs._buddies_cards import (
     intro_text,
     mentions,
     thread_name,
+    thread_suffix,
 )
 from cogs._buddies_views import met_view
 
@@ -160,12 +161,13 @@ class BuddyPoster:
             existing = guild.get_thread(group.thread_id)
             if existing is not None:
                 return existing
-        name = thread_name(found, group)
         if group.thread_status == "claimed":
             for thread in channel.threads:
-                if thread.name == name:
+                if (thread.name.endswith(thread_suffix(group)) and thread.owner_id == guild.me.id
+                        and thread.type is discord.ChannelType.private_thread):
                     return thread
-        thread = await channel.create_thread(name=name, type=discord.ChannelType.private_thread, invitable=False,
+        thread = await channel.create_thread(name=thread_name(group, names(guild, group)),
+                                             type=discord.ChannelType.private_thread, invitable=False,
                                              auto_archive_duration=AUTO_ARCHIVE_MINUTES,
                                              reason=f"Study buddies round {found.id}")
         await posting.record_thread_made(self.bot.db, group.id, thread.id)

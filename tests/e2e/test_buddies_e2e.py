@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.buddies import posting, rounds, store
-from bot.buddies.model import Round
+from bot.buddies.model import Group, GroupMember, Round
 from bot.clock import FakeClock
 from bot.core import CohortBot
 from bot.db import Database
@@ -103,6 +103,7 @@ async def test_three_members_meet_in_a_private_thread_and_say_so(standin: StandI
 
     [thread] = await wait_for(lambda: standin.threads(standin.general))
     assert thread.is_private and thread.invitable is False and thread.auto_archive_duration == 10080
+    assert thread.name.startswith("Alice, Bob & Carol · study buddies · #"), thread.name
     await wait_for(lambda: standin.messages_in(thread))
     members = {m.id for m in standin.thread_members(thread)}
     assert members == {standin.alice.id, standin.bob.id, standin.carol.id, standin.bot_member.id}
@@ -294,6 +295,14 @@ async def test_a_pool_of_one_gets_one_dm(standin: StandIn, bot: CohortBot, bot_r
     assert len(standin.dms_to(standin.alice)) == 1
 
 
+def test_thread_names_fit_discord_and_keep_the_group_id() -> None:
+    group = Group(4321, 1, 1, 1, "pending", None, "pending", None,
+                  tuple(GroupMember(u, False, None, None) for u in (1, 2, 3)))
+    long = thread_name(group, {1: "x" * 100, 2: "y\x00" * 50})
+    assert len(long) <= 100 and long.endswith(" · #4321") and "\x00" not in long
+    assert thread_name(group, {}) == "a member, a member & a member · study buddies · #4321"
+
+
 # Bad input and permissions --------------------------------------------------------------------------------------
 async def test_organiser_commands_need_manage_server_or_the_organiser_role(standin: StandIn, bot: CohortBot) -> None:
     refused = await standin.slash("buddy setup", user=standin.moderator, options={"channel": standin.general})
@@ -409,7 +418,9 @@ async def test_a_thread_made_just_before_a_crash_is_found_again_not_made_twice(
                                      {standin.alice.id, standin.bob.id}) as (db, found):
         [group] = found.groups
         assert await posting.claim_thread(db, group.id)
-    orphan = await standin.create_thread(standin.general, thread_name(found, group), by=standin.bot_member,
+    # Made under the names members had then: found by the group id its name ends with.
+    orphan = await standin.create_thread(standin.general, thread_name(group, {standin.alice.id: "Ally"}),
+                                         by=standin.bot_member,
                                          private=True, invitable=False, auto_archive_duration=10080)
 
     await bot_runner.start(clock=clock)
