@@ -279,8 +279,12 @@ async def test_a_member_who_leaves_is_dropped_and_their_group_told(standin: Stan
     await run_round(standin)
     [thread] = await wait_for(lambda: standin.threads(standin.general))
     await standin.remove_member(standin.bob)
-    await wait_for(lambda: any("has left the server" in m.text for m in standin.messages_in(thread)))
+    notice = await wait_for(lambda: next((m for m in standin.messages_in(thread) if "has left the server" in m.text),
+                                         None))
+    assert notice.text.startswith(f"**Bob** (<@{standin.bob.id}>) has left the server"), notice.text
     assert await store.get_optin(bot.db, standin.guild_id, standin.bob.id) is None
+    status = await standin.slash("buddy status", user=standin.alice)
+    assert f"<@{standin.bob.id}> (has left the server) in <#{thread.id}>" in status.text, status.text
 
 
 async def test_a_pool_of_one_gets_one_dm(standin: StandIn, bot: CohortBot, bot_runner: BotRunner,
