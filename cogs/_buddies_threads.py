@@ -53,6 +53,9 @@ def threads_problem(guild: discord.Guild, channel_id: int) -> str | None:
         return "the buddy channel no longer exists; choose another with `/buddy setup`."
     if not isinstance(channel, discord.TextChannel):
         return f"<#{channel_id}> is not a text channel, and private threads need one."
+    if channel.is_news():
+        return (f"<#{channel_id}> is an announcement channel, where Discord allows no private threads; choose a "
+                "text channel with `/buddy setup`.")
     granted = channel.permissions_for(guild.me)
     missing = [name for attr, name in THREAD_PERMISSIONS.items() if not getattr(granted, attr)]
     if missing:

@@ -263,6 +263,12 @@ async def test_a_member_who_cannot_see_the_channel_hears_by_dm_and_the_others_ge
     assert standin.dms_to(standin.alice) == []
 
 
+async def test_an_announcement_channel_is_flagged_at_setup(standin: StandIn, bot: CohortBot) -> None:
+    news = await standin.add_channel("news", type=5)
+    shown = await standin.slash("buddy setup", user=standin.admin, options={"channel": news})
+    assert "is an announcement channel, where Discord allows no private threads" in shown.text, shown.text
+
+
 async def test_the_round_needs_no_manage_threads(standin: StandIn, bot: CohortBot) -> None:
     await standin.set_overwrite(standin.general, standin.bot_role, deny="manage_threads")
     await set_up_with(standin, standin.alice, standin.bob)
@@ -431,6 +437,24 @@ async def test_a_thread_made_just_before_a_crash_is_found_again_not_made_twice(
     await wait_for(lambda: standin.messages_in(orphan))
     assert [t.id for t in standin.threads(standin.general)] == [orphan.id] and thread_creations(standin) == 0
     assert {m.id for m in standin.thread_members(orphan)} >= {standin.alice.id, standin.bob.id}
+
+
+async def test_a_new_channel_takes_the_next_round_and_the_last_one_is_still_asked_in_its_thread(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    await set_up_with(standin, standin.alice, standin.bob)
+    await run_round(standin)
+    [first] = await wait_for(lambda: standin.threads(standin.general))
+    moved = await standin.slash("buddy setup", user=standin.admin, options={"channel": standin.announcements})
+    assert f"Threads in <#{standin.announcements.id}>" in moved.text and "Warnings" not in moved.text
+    clock.advance(timedelta(days=1))
+    await run_round(standin)
+    [second] = await wait_for(lambda: standin.threads(standin.announcements))
+    clock.advance(timedelta(days=3))  # the first round is past halfway, the second not yet
+    bot = await bot_runner.restart(bot, clock=clock)
+    await wait_for(lambda: any("did you meet?" in m.text for m in standin.messages_in(first)))
+    await settle()
+    assert not any("did you meet?" in m.text for m in standin.messages_in(second))
+    assert standin.threads(standin.general) == [first]
 
 
 # Between preview and Confirm, and between rounds ----------------------------------------------------------------
