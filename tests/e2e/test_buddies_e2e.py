@@ -71,10 +71,17 @@ async def crashed_after_confirm(bot_runner: BotRunner, bot: CohortBot, clock: Fa
         await db.close()
 
 
-async def run_round(standin: StandIn) -> Reply:
-    preview = await standin.slash("buddy run", user=standin.admin)
+async def confirmed(standin: StandIn, preview: Reply) -> Reply:
+    """Press the preview's Confirm as its invoker, and wait until the round is posted (its summary
+    follows): a test that ended before would stop the bot mid-round."""
     confirm = next(c for c in preview.component_ids if c.startswith("buddies:confirm:"))
-    return await standin.click(preview, confirm, user=standin.admin)
+    done = await standin.click(preview, confirm, user=standin.admin)
+    await wait_for(lambda: done.followups)
+    return done
+
+
+async def run_round(standin: StandIn) -> Reply:
+    return await confirmed(standin, await standin.slash("buddy run", user=standin.admin))
 
 
 # The whole journey --------------------------------------------------------------------------------------------
@@ -100,6 +107,7 @@ async def test_three_members_meet_in_a_private_thread_and_say_so(standin: StandI
     assert refused.ephemeral and "Only" in refused.text
     done = await standin.click(preview, confirm, user=standin.admin)
     assert "Running" in done.text
+    assert (await wait_for(lambda: done.followups))[0].text.startswith("Round #")
 
     [thread] = await wait_for(lambda: standin.threads(standin.general))
     assert thread.is_private and thread.invitable is False and thread.auto_archive_duration == 10080
@@ -185,8 +193,7 @@ async def test_without_private_threads_groups_hear_by_dm_and_show_says_why(stand
         await standin.slash("buddy join", user=member, note="hi")
     preview = await standin.slash("buddy run", user=standin.admin)
     assert "told by DM" in preview.text and "Create Private Threads" in preview.text
-    confirm = next(c for c in preview.component_ids if c.startswith("buddies:confirm:"))
-    await standin.click(preview, confirm, user=standin.admin)
+    await confirmed(standin, preview)
     [to_alice] = await wait_for(lambda: standin.dms_to(standin.alice))
     assert f"**Bob** (<@{standin.bob.id}>)" in to_alice.text and "say hello" in to_alice.text
     assert "Create Private Threads" not in to_alice.text  # the bot's permissions are the organisers' business
@@ -394,9 +401,8 @@ async def test_the_confirm_button_survives_a_restart_and_expires_after_five_minu
     first = await standin.slash("buddy run", user=standin.admin)
     second = await standin.slash("buddy run", user=standin.admin)
     bot = await bot_runner.restart(bot, clock=clock)
-    confirm = next(c for c in first.component_ids if c.startswith("buddies:confirm:"))
-    await standin.click(first, confirm, user=standin.admin)
-    await wait_for(lambda: standin.threads(standin.general))
+    await confirmed(standin, first)
+    assert len(standin.threads(standin.general)) == 1
     clock.advance(timedelta(minutes=5))
     late = next(c for c in second.component_ids if c.startswith("buddies:confirm:"))
     refused = await standin.click(second, late, user=standin.admin)
@@ -496,8 +502,7 @@ async def test_a_paused_member_resumes_and_a_skipper_is_back_the_round_after(sta
     first = await standin.slash("buddy run", user=standin.admin)
     assert "**2 members** in **1 group**" in first.text and f"<@{standin.carol.id}>" not in first.text
     assert "1 member paused or skipping" in first.text
-    await standin.click(first, next(c for c in first.component_ids if c.startswith("buddies:confirm:")),
-                        user=standin.admin)
+    await confirmed(standin, first)
     second = await standin.slash("buddy run", user=standin.admin)
     assert "**3 members** in **1 group**" in second.text and f"<@{standin.carol.id}>" in second.text
     status = await standin.slash("buddy status", user=standin.carol)
