@@ -97,6 +97,7 @@ USER_DATA: tuple[UserColumn, ...] = (
     UserColumn("buddies_optins", "user_id", "delete"),
     UserColumn("buddies_optin_topics", "user_id", "delete"),
     UserColumn("buddies_members", "user_id", "delete"),
+    UserColumn("buddies_dms", "user_id", "delete", ("group_id", "kind", "status", "claimed_at")),
     UserColumn("buddies_rounds", "invoker_id", "anonymise", ("id", "status", "created_at", "ran_at")),
     UserColumn("buddies_settings", "configured_by", "anonymise", ("guild_id", "configured_at")),
 )
