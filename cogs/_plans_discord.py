@@ -11,16 +11,15 @@ from datetime import datetime
 
 import discord
 
+from bot.claims import DeliveryFailed
 from bot.core import CohortBot
 from bot.plans.jobs import Where
 from bot.plans.posts import Posted
 from bot.plans.store import Item, Plan, Unit
-from bot.sessions.jobs import DeliveryFailed
 from bot.ui.render import NO_PINGS, cut, safe
+from bot.ui.sending import DMS_CLOSED, mention_chunks
 from cogs._plans_cards import catch_up_embed, checkin_call_text, deadline_text, week_embed, week_name
 from cogs._plans_views import checkin_view, done_view
-from cogs._sessions_cards import mention_chunks
-from cogs._sessions_discord import DMS_CLOSED
 
 log = logging.getLogger("bot.plans")
 

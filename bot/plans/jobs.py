@@ -28,13 +28,13 @@ from typing import Protocol
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.clock import Clock
+from bot.claims import DeliveryFailed
+from bot.clock import Clock, real_now
 from bot.db import Database
 from bot.plans import posts, store
 from bot.plans.model import PlanStatus
 from bot.plans.posts import Event, Posted
 from bot.plans.store import Item, Plan, Unit
-from bot.sessions.jobs import DeliveryFailed, _real_now
 
 log = logging.getLogger("bot.plans")
 JOB_PREFIX = "plan:"
@@ -80,7 +80,7 @@ class PlanJobs:
     """Keeps the scheduler's plan jobs in step with the database and runs them."""
 
     def __init__(self, db: Database, clock: Clock, scheduler: BaseScheduler, notifier: Notifier, *,
-                 scheduler_now: Callable[[], datetime] = _real_now,
+                 scheduler_now: Callable[[], datetime] = real_now,
                  before_run: Callable[[int], Awaitable[None]] | None = None,
                  pause_after_claim: float = 0.0) -> None:
         self.db = db
