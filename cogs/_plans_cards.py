@@ -93,16 +93,16 @@ def week_embed(plan: Plan, unit: Unit, items: list[Item], *, done: set[int] | No
 def catch_up_embed(plan: Plan, units: list[Unit], items: list[Item]) -> discord.Embed:
     """Weeks posted late after downtime, together: one line per week (however many weeks were missed)."""
     first, last = units[0].number, units[-1].number
-    embed = discord.Embed(title=cut(f"Catching up: weeks {first}–{last} of {safe(plan.title, 150)}", 256),
-                          colour=COLOUR)
+    weeks = f"week {first}" if first == last else f"weeks {first}–{last}"
+    embed = discord.Embed(title=cut(f"Catching up: {weeks} of {safe(plan.title, 150)}", 256), colour=COLOUR)
     lines = []
     for unit in units:
         mine = [item for item in items if item.unit_id == unit.id]
         kinds = sorted({item.kind for item in mine}, key=list(KIND_ICONS).index)
         lines.append(f"**Week {unit.number} · {safe(unit.title, 150)}** · {counted(len(mine), 'item')} "
                      f"{''.join(KIND_ICONS[kind] for kind in kinds)} · `/plan show week:{unit.number}`")
-    head = ("I was offline when these weeks began, so here they are together. Mark what you finished with "
-            "`/plan done`.\n\n")
+    head = (f"I was offline while {'this week' if first == last else 'these weeks'} ran, so here "
+            f"{'it is' if first == last else 'they are'} in short. Mark what you finished with `/plan done`.\n\n")
     embed.description = head + lines_within(lines, EMBED_DESCRIPTION - len(head), "weeks")
     embed.set_footer(text=cut(f"{plan.title} · {plan.slug}", 2048))
     return embed

@@ -96,10 +96,10 @@ async def test_a_deadline_already_past_is_not_reminded(db: Database, clock: Fake
     assert statuses["deadline:1:6:1439"] == "skipped" and statuses["checkin:1"] == "skipped"
 
 
-async def test_after_downtime_recent_weeks_come_late_and_older_ones_on_one_catch_up_card(
+async def test_after_downtime_the_running_week_comes_late_and_ended_ones_on_one_catch_up_card(
         db: Database, clock: FakeClock, jobs: PlanJobs, notifier: RecordingNotifier) -> None:
     plan = await running_plan(db, clock, weeks=5)
-    clock.set(START + timedelta(days=21, hours=20))  # week 4 began 20 h ago; weeks 1-3 were missed
+    clock.set(START + timedelta(days=21, hours=20))  # week 4 began 20 h ago; weeks 1-3 ended unseen
     sent = await jobs.post_due(plan.id)
     assert "catchup:1-3" in sent and "card:4" in sent
     assert [k for k in notifier.kinds() if k[0] in ("card", "catchup")] == [("catchup", 3), ("card", 4)]
@@ -112,6 +112,15 @@ async def test_a_running_week_missed_for_days_still_gets_its_card(db: Database, 
     plan = await running_plan(db, clock)
     clock.set(START + timedelta(days=3))
     assert await jobs.post_due(plan.id) == ["card:1"]
+
+
+async def test_a_week_that_ended_an_hour_ago_goes_on_the_catch_up_card(
+        db: Database, clock: FakeClock, jobs: PlanJobs, notifier: RecordingNotifier) -> None:
+    plan = await running_plan(db, clock)
+    clock.set(START + timedelta(days=7, hours=1))  # week 1 ended unseen an hour ago; week 2 runs
+    sent = await jobs.post_due(plan.id)
+    assert "catchup:1-1" in sent and "card:2" in sent and "card:1" not in sent
+    assert [k for k in notifier.kinds() if k[0] in ("card", "catchup")] == [("catchup", 1), ("card", 2)]
 
 
 async def test_a_paused_plan_posts_nothing_and_has_no_job(db: Database, clock: FakeClock, jobs: PlanJobs,

@@ -219,6 +219,7 @@ async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: Coh
 
     # /privacy forget deletes it all, and takes down the check-in card that quoted her.
     asked = await standin.slash("privacy forget", user=standin.alice)
+    assert "study-plan enrolments, progress, check-ins" in asked.text  # she is told what goes
     forget = next(c for c in asked.component_ids if c.startswith("privacy:forget:"))
     await standin.click(asked.message, forget, user=standin.alice)
     await wait_for(lambda: not [m for m in standin.messages_in(target) if "Read the overview" in m.text])
@@ -290,8 +291,8 @@ async def test_progress_is_private_unless_shared_except_to_organisers(standin: S
     assert allowed.attachments and "alice" in allowed.text.lower()
 
 
-async def test_after_downtime_old_weeks_come_on_one_catch_up_card(standin: StandIn, bot: CohortBot,
-                                                                  bot_runner: BotRunner, clock: FakeClock) -> None:
+async def test_after_downtime_ended_weeks_come_on_one_catch_up_card(standin: StandIn, bot: CohortBot,
+                                                                    bot_runner: BotRunner, clock: FakeClock) -> None:
     plan = await import_and_start(standin, bot)
     await quiet(bot)
     await bot_runner.stop(bot)
