@@ -15,7 +15,6 @@ from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput, NotAllowed
 from bot.plans import checkins, files, pictures, posts, progress, settings, store
-from bot.plans.files_fields import MAX_FILE_BYTES
 from bot.plans.jobs import JOB_PREFIX, PlanJobs, Where
 from bot.plans.model import PlanStatus, ProgressCard
 from bot.plans.store import Item, Plan
@@ -357,13 +356,15 @@ class Plans(commands.GroupCog, group_name="plan"):
         if (file is None) == (example is None):
             raise InvalidInput("Give either `file:` (a .md, .yaml or .json plan file) or `example:`, not both.")
         if file is not None:
-            if file.size > MAX_FILE_BYTES:
-                raise InvalidInput(f"That file is {file.size:,} bytes; plan files can be up to 1 MB.")
+            if file.size > files.MAX_FILE_BYTES:  # refused before downloading it
+                raise InvalidInput(f"That file is {file.size / 1024 / 1024:.1f} MB; a plan file is at most 1 MB, "
+                                   "so split the plan or trim it.")
             await interaction.response.defer(ephemeral=True, thinking=True)
-            doc = files.read_plan(await file.read(), filename=file.filename)
+            # Parsing up to 1 MB (and reading the examples off disk) runs off the event loop.
+            doc = await asyncio.to_thread(files.read_plan, await file.read(), filename=file.filename)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            doc = files.read_example(example or "")
+            doc = await asyncio.to_thread(files.read_example, example or "")
         topic_found = await topics.get_topic(self.bot.db, member.guild.id, topic) if topic else None
         if topic_found is None and doc.topic:
             topic_found = await topics.get_topic(self.bot.db, member.guild.id, doc.topic)

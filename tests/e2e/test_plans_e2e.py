@@ -14,7 +14,7 @@ from PIL import Image
 
 from bot.clock import FakeClock
 from bot.core import CohortBot
-from bot.plans import posts, progress, store
+from bot.plans import files, posts, progress, store
 from tests.conftest import BotRunner
 from tests.standin import SentMessage, StandIn, Upload
 
@@ -270,6 +270,15 @@ async def test_a_bad_plan_file_is_refused_by_line_and_nothing_is_written(standin
     assert "UTF-8" in not_utf8.text
     both = await standin.slash("plan import", user=standin.admin, example=SLUG, file=Upload("plan.md", b"# A"))
     assert "either" in both.text
+    assert await store.list_plans(bot.db, standin.guild_id) == []
+
+
+async def test_a_plan_file_over_1_mb_is_refused_by_its_size_before_it_is_read(standin: StandIn,
+                                                                               bot: CohortBot) -> None:
+    big = b"# A plan\n\n## Week 1: Start\n" + b"- [reading] x\n" * (files.MAX_FILE_BYTES // 14 + 1)
+    reply = await standin.slash("plan import", user=standin.admin, file=Upload("plan.md", big))
+    # The cog's own wording: refused on the attachment's declared size, so nothing was downloaded.
+    assert reply.ephemeral and reply.text.startswith("That file is 1.0 MB; a plan file is at most 1 MB")
     assert await store.list_plans(bot.db, standin.guild_id) == []
 
 
