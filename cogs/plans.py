@@ -320,14 +320,11 @@ class Plans(commands.GroupCog, group_name="plan"):
         now = self.bot.clock.now()
         mine = await progress.member_progress(self.bot.db, found, who.id, now=now)
         card = ProgressCard(who.display_name, found.title, mine.weeks, mine.current_week, mine.streak,
-                            await progress.due_soon(self.bot.db, found, who.id, now=now))
+                            await progress.due_soon(self.bot.db, found, who.id, now=now), found.timezone)
         png = await asyncio.to_thread(pictures.render_progress_card, card)
-        head = (f"**{safe(who.display_name, 100)}** · **{safe(found.title, 200)}**: {mine.required_done}/"
-                f"{mine.required_total} required items, {counted(mine.units_done, 'week')} complete, check-in "
-                f"streak {mine.streak}.")
-        if share is not None:
-            head = ("Others can now see your progress. " if share else "Your progress is now private. ") + head
-        await interaction.followup.send(cut(f"{head}\n{safe(pictures.describe_progress(card), CONTENT)}", CONTENT),
+        head = "" if share is None else \
+            "Others can now see your progress.\n" if share else "Your progress is now private.\n"
+        await interaction.followup.send(cut(head + safe(pictures.describe_progress(card), CONTENT), CONTENT),
                                         file=discord.File(io.BytesIO(png), filename=f"{found.slug}-progress.png"),
                                         ephemeral=True, allowed_mentions=NO_PINGS)
 
