@@ -65,6 +65,12 @@ class Plans(commands.GroupCog, group_name="plan"):
             if job.id.startswith(JOB_PREFIX):
                 job.remove()
 
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """Someone who left the server is no longer reminded or counted in its plans' cohorts."""
+        if not payload.user.bot:
+            await progress.left_server(self.bot.db, self.bot.clock, payload.guild_id, payload.user.id)
+
     async def _wait_for_guild(self, guild_id: int) -> None:
         """Nothing is posted for a guild before it is seeded. With per-guild seeding (``bot.seeding``,
         issue 9) ``ensure_guild`` waits for that guild; without it, for every guild at start."""

@@ -347,3 +347,20 @@ async def test_pause_resume_finish_and_remove_tell_listeners_and_rebuild_jobs(
     removed = await standin.slash("plan remove", user=standin.admin, plan=SLUG)
     assert "Removed" in removed.text and await store.list_plans(bot.db, standin.guild_id) == []
     assert len(changes) == 6  # import, start, pause, resume, finish, remove (not the refused remove)
+
+
+async def test_a_member_who_leaves_the_server_leaves_its_plans_and_keeps_their_history(
+        standin: StandIn, bot: CohortBot, clock: FakeClock) -> None:
+    plan = await import_and_start(standin, bot)
+    await standin.slash("plan join", user=standin.bob, plan=SLUG)
+    clock.set(store.week_start(plan, 1) + timedelta(hours=1))  # type: ignore[operator]
+    first = (await store.items(bot.db, plan.id))[0]
+    await standin.slash("plan done", user=standin.bob, item=str(first.id))
+    await standin.remove_member(standin.bob)
+    for _ in range(100):  # the gateway event reaches the bot a moment later
+        if not await progress.is_enrolled(bot.db, plan.id, standin.bob.id):
+            break
+        await asyncio.sleep(0.05)
+    assert not await progress.is_enrolled(bot.db, plan.id, standin.bob.id)  # no reminders, not in the cohort
+    assert await progress.cohort_size(bot.db, plan.id) == 0
+    assert first.id in await progress.done_items(bot.db, plan.id, standin.bob.id)  # history kept
