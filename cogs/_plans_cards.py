@@ -13,7 +13,7 @@ import discord
 
 from bot.plans.checkins import Checkin
 from bot.plans.model import ItemKind, PlanStatus
-from bot.plans.store import Item, Plan, Unit, due_at, week_start
+from bot.plans.store import Item, Plan, Unit, current_week, due_at, week_start
 from bot.text import counted
 from bot.ui.render import COLOUR, COLOUR_OK, CONTENT, EMBED_DESCRIPTION, FIELD_VALUE, cut, safe, when
 
@@ -108,10 +108,22 @@ def catch_up_embed(plan: Plan, units: list[Unit], items: list[Item]) -> discord.
     return embed
 
 
+def started_text(plan: Plan, now: datetime) -> str:
+    """/plan start's answer: when week 1 starts, or which week is running (a start today, or backfilled)."""
+    begins = week_start(plan, 1)
+    current = current_week(plan, now)
+    if begins is not None and begins > now:
+        when_text = f"starts {when(begins, 'F')}"
+    elif current is not None and (running := week_start(plan, current)) is not None:
+        when_text = f"is running: week {current} began {when(running, 'R')}, and its card goes out now"
+    else:
+        when_text = "has already run its course"
+    return (f"**{safe(plan.title, 200)}** {when_text} ({plan.timezone}). Each week's card goes to "
+            f"<#{plan.channel_id}> at the start of the week.")
+
+
 def plan_line(plan: Plan, cohort: int, now: datetime) -> tuple[str, str]:
     """A plan as one field of /plan list."""
-    from bot.plans.store import current_week
-
     status = STATUS_TEXT[plan.status]
     current = current_week(plan, now)
     if current is not None and plan.status is PlanStatus.RUNNING:

@@ -21,8 +21,8 @@ from bot.plans.store import Item, Plan
 from bot.text import counted
 from bot.ui.autocomplete import timezone_autocomplete, topic_autocomplete
 from bot.ui.checks import guild_member, require_organiser
-from bot.ui.render import COLOUR, CONTENT, EMBED_DESCRIPTION, NO_PINGS, cut, safe, when
-from cogs._plans_cards import checkin_embed, lines_within, overview_embed, plan_line, week_embed
+from bot.ui.render import COLOUR, CONTENT, EMBED_DESCRIPTION, NO_PINGS, cut, safe
+from cogs._plans_cards import checkin_embed, lines_within, overview_embed, plan_line, started_text, week_embed
 from cogs._plans_discord import PlanMessenger
 from cogs._plans_views import (
     CheckinButton,
@@ -413,11 +413,8 @@ class Plans(commands.GroupCog, group_name="plan"):
                                          channel_id=channel.id if channel else interaction.channel_id,
                                          backfill=backfill)
         await self._changed(started)
-        begins = store.week_start(started, 1)
-        assert begins is not None
-        await interaction.response.send_message(
-            f"**{safe(started.title, 200)}** starts {when(begins, 'F')} ({started.timezone}); each week's card goes "
-            f"to <#{started.channel_id}> at the start of the week.", ephemeral=True, allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(started_text(started, self.bot.clock.now()), ephemeral=True,
+                                                allowed_mentions=NO_PINGS)
 
     async def _lifecycle(self, interaction: discord.Interaction, plan: str, action: str) -> None:
         await self._organiser(interaction)

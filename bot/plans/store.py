@@ -261,8 +261,9 @@ def parse_start(text: str) -> tuple[date, time]:
 
 async def start_plan(db: Database, clock: Clock, plan: Plan, *, start: str, zone: str | None = None,
                      channel_id: int | None = None, backfill: bool = False) -> Plan:
-    """Set the schedule and run the plan. A start in the past is refused unless ``backfill``: then the
-    weeks that already began count as posted (nothing is sent for them)."""
+    """Set the schedule and run the plan. A start date in the past is refused unless ``backfill``: then
+    the weeks before the running one count as posted (nothing is sent for them). Today at an hour
+    already gone is not in the past: week 1 has just begun, and its card goes out at once."""
     if plan.status is not PlanStatus.DRAFT:
         hint = {PlanStatus.PAUSED: " Resume it with `/plan resume`.", PlanStatus.RUNNING: "",
                 PlanStatus.FINISHED: " To run it anew, `/plan export` it, remove it and import the file again.",
@@ -276,7 +277,7 @@ async def start_plan(db: Database, clock: Clock, plan: Plan, *, start: str, zone
     anchor = datetime.combine(day, at)
     begins = schedule.unit_start(anchor, zone, plan.unit_days, 1)
     now = clock.now()
-    if begins < now and not backfill:
+    if begins < now and day < now.astimezone(ZoneInfo(zone)).date() and not backfill:
         raise InvalidInput(f"{day.isoformat()} {at:%H:%M} ({zone}) is in the past. Pick a later start, or pass "
                            "`backfill: True` to start it then, with the weeks already begun counted as posted.")
     if channel_id is None and plan.channel_id is None:
