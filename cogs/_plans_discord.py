@@ -13,6 +13,7 @@ import discord
 
 from bot.claims import DeliveryFailed
 from bot.core import CohortBot
+from bot.plans import posts, store
 from bot.plans.jobs import Where
 from bot.plans.posts import Posted
 from bot.plans.store import Item, Plan, Unit
@@ -51,6 +52,21 @@ class PlanMessenger:
         except discord.HTTPException as error:  # the card stands; follow-ups go to the channel
             log.warning("plan %s: could not open the thread for week %s: %s", plan.id, unit.number, error)
         return Posted(message.channel.id, message.id, thread_id)
+
+    async def refresh_cards(self, plan: Plan) -> None:
+        """After a re-import, the weeks already posted show the items as they are now: their cards and
+        "Mark done" menus are redrawn (a card Discord no longer has is left alone)."""
+        for unit in await store.units(self.bot.db, plan.id):
+            card = await posts.card_of_unit(self.bot.db, unit.id)
+            if card is None or not card["channel_id"] or not card["message_id"]:
+                continue
+            items = await store.items(self.bot.db, plan.id, unit_id=unit.id)
+            view = done_view(unit, items) if items else None
+            try:
+                await self.bot.get_partial_messageable(card["channel_id"], guild_id=plan.guild_id).get_partial_message(
+                    card["message_id"]).edit(embed=week_embed(plan, unit, items), view=view, allowed_mentions=NO_PINGS)
+            except discord.HTTPException as error:
+                log.warning("plan %s: could not update the card of week %s: %s", plan.id, unit.number, error)
 
     async def catch_up(self, plan: Plan, units: list[Unit], items: list[Item]) -> Posted:
         try:

@@ -14,13 +14,13 @@ from discord.ext import commands
 from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput, NotAllowed
-from bot.plans import checkins, files, pictures, posts, progress, settings, store
+from bot.plans import checkins, files, pictures, posts, progress, reimport, settings, store
 from bot.plans.jobs import JOB_PREFIX, PlanJobs, Where
-from bot.plans.model import PlanStatus, ProgressCard
+from bot.plans.model import PlanDoc, PlanStatus, ProgressCard
 from bot.plans.store import Item, Plan
 from bot.text import counted
 from bot.ui.autocomplete import timezone_autocomplete, topic_autocomplete
-from bot.ui.checks import guild_member, require_organiser
+from bot.ui.checks import guild_member, require_manager_or_organiser
 from bot.ui.render import COLOUR, CONTENT, EMBED_DESCRIPTION, NO_PINGS, cut, safe
 from cogs._plans_cards import checkin_embed, lines_within, overview_embed, plan_line, started_text, week_embed
 from cogs._plans_discord import PlanMessenger
@@ -85,12 +85,9 @@ class Plans(commands.GroupCog, group_name="plan"):
         self.bot.dispatch("plan_changed", plan.guild_id, plan.id)
 
     async def _organiser(self, interaction: discord.Interaction) -> discord.Member:
-        """Manage Server, or an organiser (Manage Events or the organiser role), checked now."""
-        member = guild_member(interaction)
-        if interaction.permissions.manage_guild:
-            return member
-        config = await guild_config.get_config(self.bot.db, member.guild.id)
-        return require_organiser(interaction, config.organizer_role_id)
+        """Manage Server or the organiser role (issue 10's organisers), checked now."""
+        config = await guild_config.get_config(self.bot.db, guild_member(interaction).guild.id)
+        return require_manager_or_organiser(interaction, config.organizer_role_id)
 
     async def _is_organiser(self, interaction: discord.Interaction) -> bool:
         try:
@@ -350,11 +347,13 @@ class Plans(commands.GroupCog, group_name="plan"):
     @app_commands.describe(file="A plan file: Markdown, YAML or JSON (up to 1 MB)", example="An example plan",
                            topic="File it under this topic (default: the file's)",
                            channel="Where the weekly cards go (default: the topic's channel)",
-                           add_links="Add item links missing from the resource library under the topic")
+                           add_links="Add item links missing from the resource library under the topic",
+                           replace="Update the plan with this slug in place; items kept by title keep progress")
     async def import_(self, interaction: discord.Interaction, file: discord.Attachment | None = None,
                       example: str | None = None, topic: str | None = None,
-                      channel: discord.TextChannel | None = None, add_links: bool = False) -> None:
-        """Import a study plan from a file or an example (organisers)."""
+                      channel: discord.TextChannel | None = None, add_links: bool = False,
+                      replace: bool = False) -> None:
+        """Import a study plan from a file or an example, or update one (organisers)."""
         member = await self._organiser(interaction)
         if (file is None) == (example is None):
             raise InvalidInput("Give either `file:` (a .md, .yaml or .json plan file) or `example:`, not both.")
@@ -369,6 +368,10 @@ class Plans(commands.GroupCog, group_name="plan"):
             await interaction.response.defer(ephemeral=True, thinking=True)
             doc = await asyncio.to_thread(files.read_example, example or "")
         topic_found = await topics.get_topic(self.bot.db, member.guild.id, topic) if topic else None
+        existing = await store.find_plan(self.bot.db, member.guild.id, store.plan_slug(doc)) if replace else None
+        if existing is not None:
+            await self._reimport(interaction, existing, doc, topic_found.id if topic_found else None, add_links)
+            return
         if topic_found is None and doc.topic:
             topic_found = await topics.get_topic(self.bot.db, member.guild.id, doc.topic)
         created = await store.create_plan(
@@ -385,6 +388,19 @@ class Plans(commands.GroupCog, group_name="plan"):
             f"Imported **{safe(plan.title, 200)}** (`{plan.slug}`): {counted(plan.unit_count, 'week')}, "
             f"{counted(item_count, 'item')}.{links} Start it with `/plan start plan:{plan.slug} date:YYYY-MM-DD`.",
             ephemeral=True, allowed_mentions=NO_PINGS)
+
+    async def _reimport(self, interaction: discord.Interaction, plan: Plan, doc: PlanDoc, topic_id: int | None,
+                        add_links: bool) -> None:
+        done = await reimport.reimport_plan(self.bot.db, self.bot.clock, plan, doc, topic_id=topic_id,
+                                            add_links=add_links)
+        await self._changed(done.plan)
+        await self.messenger.refresh_cards(done.plan)
+        dropped = f", {counted(done.weeks_removed, 'week')} dropped" if done.weeks_removed else ""
+        await interaction.followup.send(
+            f"Updated **{safe(done.plan.title, 200)}** (`{done.plan.slug}`): {counted(done.plan.unit_count, 'week')}"
+            f"{dropped}; {done.kept} items kept with their progress, {done.added} added, {done.removed} removed "
+            "(with their progress). Weeks already posted show the change.", ephemeral=True,
+            allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="export")
     @app_commands.autocomplete(plan=plan_autocomplete)

@@ -68,6 +68,11 @@ async def get_plan(db: Database, guild_id: int, slug: str) -> Plan:
     return _plan(row)
 
 
+async def find_plan(db: Database, guild_id: int, slug: str) -> Plan | None:
+    row = await db.fetchone(f"{_PLAN_SELECT} WHERE p.guild_id = ? AND p.slug = ?", (guild_id, slug.strip().lower()))
+    return None if row is None else _plan(row)
+
+
 async def get_plan_by_id(db: Database, plan_id: int) -> Plan | None:
     row = await db.fetchone(f"{_PLAN_SELECT} WHERE p.id = ?", (plan_id,))
     return None if row is None else _plan(row)
@@ -155,8 +160,9 @@ async def create_plan(db: Database, clock: Clock, *, guild_id: int, doc: PlanDoc
     linked = added = 0
     async with db.transaction():
         if await db.fetchval("SELECT 1 FROM plans WHERE guild_id = ? AND slug = ?", (guild_id, slug)):
-            raise AlreadyExists(f"A plan `{slug}` already exists. Remove it first (`/plan remove`), or give the "
-                                "new one another title or slug.")
+            raise AlreadyExists(f"A plan `{slug}` already exists. Import with `replace: True` to update it in "
+                                "place (items kept by title keep their progress), or give the new one another "
+                                "title or slug.")
         plan_id, _ = await db.execute(
             "INSERT INTO plans (guild_id, slug, title, description, topic_id, channel_id, unit_days, created_by, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,7 +174,7 @@ async def create_plan(db: Database, clock: Clock, *, guild_id: int, doc: PlanDoc
                 (guild_id, plan_id, unit.number, unit.title, "\n".join(unit.goals)))
             rows = []
             for position, item in enumerate(unit.items, start=1):
-                resource_id, new = await _resource_for(db, clock, guild_id, item, topic_id, created_by, add_links)
+                resource_id, new = await resource_for(db, clock, guild_id, item, topic_id, created_by, add_links)
                 linked += resource_id is not None
                 added += new
                 rows.append((guild_id, plan_id, unit_id, position, item.kind.value, item.title, item.url,
@@ -183,7 +189,7 @@ async def create_plan(db: Database, clock: Clock, *, guild_id: int, doc: PlanDoc
     return Created(plan, linked, added)
 
 
-async def _resource_for(db: Database, clock: Clock, guild_id: int, item: ItemDoc, topic_id: int | None,
+async def resource_for(db: Database, clock: Clock, guild_id: int, item: ItemDoc, topic_id: int | None,
                         created_by: int | None, add_links: bool) -> tuple[int | None, bool]:
     """The library resource for an item's link: (its id or None, whether it was added now)."""
     if not item.url:
