@@ -11,23 +11,17 @@ import asyncio
 import os
 import signal
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.clock import SystemClock
 from bot.db import Database, migrate
 from bot.sessions import deliveries, rsvp, settings, store
 from bot.sessions.model import RsvpStatus
 from tests.conftest import BotRunner
+from tests.e2e.crash import read_row, restart_in_process, spawn, wait_for_row  # noqa: F401  (spawn: the fixture)
 from tests.standin import StandIn
-
-REPO = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT = 30.0
 
 
 async def prepare(standin: StandIn, db_path: Path) -> int:
@@ -48,70 +42,32 @@ async def prepare(standin: StandIn, db_path: Path) -> int:
 
 
 def reminder_row(db_path: Path, session_id: int) -> sqlite3.Row | None:
-    with sqlite3.connect(db_path, timeout=5) as connection:
-        connection.row_factory = sqlite3.Row
-        return connection.execute("SELECT * FROM sessions_deliveries WHERE session_id = ? AND kind = 'remind-1m'",
-                                  (session_id,)).fetchone()
+    return read_row(db_path, "SELECT * FROM sessions_deliveries WHERE session_id = ? AND kind = 'remind-1m'",
+                    (session_id,))
 
 
-@pytest.fixture
-async def spawn(standin: StandIn, tmp_path: Path) -> AsyncIterator[Any]:
-    """Start ``python -m bot`` against the stand-in; anything still running is killed at the end."""
-    processes: list[asyncio.subprocess.Process] = []
-
-    async def start(**extra_env: str) -> asyncio.subprocess.Process:
-        env = {**os.environ, **standin.env, "DATABASE_PATH": str(tmp_path / "cohort.db"), "FEED_ALLOW_PRIVATE": "1",
-               "LOG_LEVEL": "INFO", **extra_env}
-        log = (tmp_path / f"bot-{len(processes)}.log").open("wb")
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=REPO, env=env,
-                                                       stdout=log, stderr=log)
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
-async def wait_for_row(db_path: Path, session_id: int, column: str, process: asyncio.subprocess.Process) -> None:
-    deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
-    while asyncio.get_running_loop().time() < deadline:
-        if process.returncode is not None:
-            raise AssertionError(f"the bot exited early with code {process.returncode}")
-        row = reminder_row(db_path, session_id)
-        if row is not None and row[column] is not None:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the reminder was not {column} within {STARTUP_TIMEOUT}s")
+async def wait_for_reminder(db_path: Path, session_id: int, column: str, process: asyncio.subprocess.Process) -> None:
+    await wait_for_row(lambda: reminder_row(db_path, session_id), lambda row: row[column] is not None,
+                       f"the reminder was not {column}", process)
 
 
 def reminders_posted(standin: StandIn) -> list[str]:
     return [m.text for m in standin.messages_in(standin.general) if "Reminder" in m.text]
 
 
-async def restart_in_process(bot_runner: BotRunner) -> Any:
-    bot = await bot_runner.start()
-    cog: Any = bot.get_cog("Sessions")
-    await asyncio.wait_for(cog.jobs_ready.wait(), 5)
-    await asyncio.sleep(0.5)  # time for anything wrongly re-armed to fire
-    return bot
-
-
 async def test_kill_9_between_claim_and_send_then_restart_delivers_nothing_twice(
-        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:
+        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:  # noqa: F811
     db_path = tmp_path / "cohort.db"
     session_id = await prepare(standin, db_path)
     process = await spawn(COHORT_TEST_PAUSE_AFTER_CLAIM="60")
-    await wait_for_row(db_path, session_id, "claimed_at", process)
+    await wait_for_reminder(db_path, session_id, "claimed_at", process)
     os.kill(process.pid, signal.SIGKILL)
     assert await process.wait() == -signal.SIGKILL
     row = reminder_row(db_path, session_id)
     assert row is not None and row["claimed_at"] and row["sent_at"] is None
     assert reminders_posted(standin) == []
 
-    bot = await restart_in_process(bot_runner)
+    bot = await restart_in_process(bot_runner, "Sessions")
     # At most once: the claimed reminder is marked lost, not sent again.
     assert reminders_posted(standin) == []
     outcomes = {d.kind: d.outcome for d in await deliveries.history(bot.db, session_id)}
@@ -120,17 +76,17 @@ async def test_kill_9_between_claim_and_send_then_restart_delivers_nothing_twice
 
 
 async def test_kill_9_after_sending_then_restart_does_not_send_again(
-        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:
+        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:  # noqa: F811
     db_path = tmp_path / "cohort.db"
     session_id = await prepare(standin, db_path)
     process = await spawn()
-    await wait_for_row(db_path, session_id, "sent_at", process)
+    await wait_for_reminder(db_path, session_id, "sent_at", process)
     os.kill(process.pid, signal.SIGKILL)
     await process.wait()
     [posted] = reminders_posted(standin)
     assert "Crash course" in posted and f"<@{standin.alice.id}>" in posted
 
-    bot = await restart_in_process(bot_runner)
+    bot = await restart_in_process(bot_runner, "Sessions")
     assert len(reminders_posted(standin)) == 1
     history = {d.kind: d for d in await deliveries.history(bot.db, session_id)}
     assert history["remind-1m"].outcome == "sent"
