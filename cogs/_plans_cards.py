@@ -6,7 +6,7 @@ timestamps, so every reader sees them in their own timezone.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import discord
@@ -70,14 +70,20 @@ def lines_within(lines: list[str], limit: int, more: str) -> str:
     return text
 
 
+LATE_AFTER = timedelta(minutes=10)  # a week card posted later than this after its start says so
+
+
 def week_embed(plan: Plan, unit: Unit, items: list[Item], *, done: set[int] | None = None,
-               heading: str | None = None) -> discord.Embed:
-    """A week: its goals, its items with kind icons, links and due times (``done`` ticks the viewer's)."""
+               heading: str | None = None, posted_at: datetime | None = None) -> discord.Embed:
+    """A week: its goals, its items with kind icons, links and due times (``done`` ticks the viewer's;
+    ``posted_at`` well after the start says the card comes late)."""
     embed = discord.Embed(title=cut(heading or f"Week {unit.number} · {safe(unit.title, 200)}", 256),
                           colour=COLOUR_OK)
     parts = []
     begins = week_start(plan, unit.number)
-    if begins is not None:
+    if begins is not None and posted_at is not None and posted_at - begins > LATE_AFTER:
+        parts.append(f"Started {when(begins, 'F')} ({when(begins, 'R')}); posted late, as I was offline then.")
+    elif begins is not None:
         parts.append(f"Starts {when(begins, 'F')}")
     if unit.goals:
         parts.append("**Goals**\n" + "\n".join(f"• {safe(goal, 300)}" for goal in unit.goals))

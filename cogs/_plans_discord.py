@@ -12,6 +12,7 @@ from datetime import datetime
 import discord
 
 from bot.claims import DeliveryFailed
+from bot.clock import from_db
 from bot.core import CohortBot
 from bot.plans import posts, store
 from bot.plans.jobs import Where
@@ -39,8 +40,9 @@ class PlanMessenger:
         """Post the week's card with its "Mark done" menu, then open its discussion thread."""
         view = done_view(unit, items) if items else discord.utils.MISSING
         try:
-            message = await self._channel(plan).send(embed=week_embed(plan, unit, items), view=view,
-                                                     allowed_mentions=NO_PINGS)
+            message = await self._channel(plan).send(
+                embed=week_embed(plan, unit, items, posted_at=self.bot.clock.now()), view=view,
+                allowed_mentions=NO_PINGS)
         except discord.HTTPException as error:
             raise DeliveryFailed(f"cannot post the week card in <#{plan.channel_id}>: {error}") from error
         thread_id = None
@@ -64,7 +66,8 @@ class PlanMessenger:
             view = done_view(unit, items) if items else None
             try:
                 await self.bot.get_partial_messageable(card["channel_id"], guild_id=plan.guild_id).get_partial_message(
-                    card["message_id"]).edit(embed=week_embed(plan, unit, items), view=view, allowed_mentions=NO_PINGS)
+                    card["message_id"]).edit(embed=week_embed(plan, unit, items, posted_at=from_db(card["sent_at"])),
+                                             view=view, allowed_mentions=NO_PINGS)
             except discord.HTTPException as error:
                 log.warning("plan %s: could not update the card of week %s: %s", plan.id, unit.number, error)
 
