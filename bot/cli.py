@@ -50,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in ("run", "sync"):
         setup_logging(settings.log_level, settings.token)
     try:
-        return asyncio.run(_dispatch(command, args, settings))
+        from bot.runner import event_loop_factory
+
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            return runner.run(_dispatch(command, args, settings))
     except (DatabaseError, MigrationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import pkgutil
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +17,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 import cogs
-from bot import guilds, topics
+from bot import topics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database, migrate
-from bot.guilds import GuildSeeder
+from bot.guilds import GuildSeeding
+from bot.jobs import JobExecutor
 from bot.logs import quiet_cancelled_jobs
 from bot.participation import ParticipationRecorder
 from bot.tree import CohortTree
@@ -27,6 +30,9 @@ from bot.ui.paging import PageButton, PageRenderer
 
 log = logging.getLogger(__name__)
 PARTICIPATION_FLUSH_SECONDS = 5
+JOB_SHUTDOWN_SECONDS = 5.0  # how long running jobs get to finish when the bot stops
+# Gateway events whose payload is the guild itself (its id under "id"); the rest carry "guild_id".
+GUILD_OBJECT_EVENTS = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -76,10 +82,13 @@ class CohortBot(commands.Bot):
         self.http_session = http_session
         self.clock = clock
         self.started_at: datetime = clock.now()
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.seeding = GuildSeeding(db, clock, {"topics": self._seed_topics})
+        self.guild_seeders = self.seeding.seeders  # features register theirs from cog_load
+        self.guilds_seeded = asyncio.Event()  # set at on_ready, once every guild in READY is seeded
+        self._guilds_listed = asyncio.Event()  # READY came: its guilds are being seeded
+        self.jobs = JobExecutor(before_each=self._before_job)
+        self.scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": self.jobs})
         self.participation = ParticipationRecorder(db, clock)
-        self.guild_seeders: dict[str, GuildSeeder] = {"topics": self._seed_topics}
-        self.guilds_seeded = asyncio.Event()
         self.pagers: dict[str, PageRenderer] = {}
         self._sync_on_start = sync_commands
         self._closing = False
@@ -90,6 +99,7 @@ class CohortBot(commands.Bot):
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         quiet_cancelled_jobs()
+        self._seed_before_handling()
         self.scheduler.start()
         self.scheduler.add_job(self.participation.flush, "interval", seconds=PARTICIPATION_FLUSH_SECONDS,
                                id="participation:flush", coalesce=True, max_instances=1)
@@ -123,11 +133,47 @@ class CohortBot(commands.Bot):
         self.guilds_seeded.set()
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
-    async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.ensure_guild(guild.id)
-
     async def ensure_guild(self, guild_id: int) -> None:
-        await guilds.ensure_guild(self.db, self.clock, guild_id, self.guild_seeders)
+        """Wait until the guild is seeded (seeding it now if it is new)."""
+        await self.seeding.ensure(guild_id)
+
+    def _seed_before_handling(self) -> None:
+        """Hold every gateway event for a guild, interactions included, until the guild is seeded.
+
+        Seeding starts for each guild listed in READY and at each GUILD_CREATE (a join), long before
+        discord.py's on_ready (which waits ``guild_ready_timeout`` after the last GUILD_CREATE), and
+        events that arrive meanwhile are handled in order once it is done. Afterwards the check is one
+        set lookup per event.
+        """
+        parsers = self._connection.parsers
+        for event, parse in list(parsers.items()):
+            parsers[event] = self._after_guild_seeded(event, parse)
+
+    def _after_guild_seeded(self, event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        key = "id" if event in GUILD_OBJECT_EVENTS else "guild_id"
+        seeding = self.seeding
+
+        def parse_when_seeded(data: Any) -> None:
+            raw = data.get(key) if isinstance(data, dict) else None
+            if raw is None:
+                parse(data)
+                if event == "READY":
+                    for guild in data.get("guilds", ()):
+                        seeding.start(int(guild["id"]))
+                    self._guilds_listed.set()
+                return
+            guild_id = int(raw)
+            if event == "GUILD_DELETE" and not seeding.is_seeded(guild_id) and not seeding.holds(guild_id):
+                parse(data)  # an outage or a leave before anything else came: nothing to seed it for
+                return
+            seeding.after_seeding(guild_id, parse, data)
+
+        return parse_when_seeded
+
+    async def _before_job(self) -> None:
+        """A scheduled job runs only once the guilds it may concern are seeded."""
+        await self._guilds_listed.wait()
+        await self.seeding.settled()
 
     async def _seed_topics(self, guild_id: int) -> None:
         await topics.seed_topics(self.db, self.clock, guild_id)
@@ -138,7 +184,13 @@ class CohortBot(commands.Bot):
             return await super().close()
         self._closing = True
         if self.scheduler.running:
+            # No new jobs; running ones get a bounded time to finish, then are cancelled (a cancelled
+            # delivery keeps its claim for the next start). Only then may the database close.
+            self.scheduler.pause()
+            await self.jobs.drain(JOB_SHUTDOWN_SECONDS)
             self.scheduler.shutdown(wait=False)
+        with contextlib.suppress(TimeoutError):  # a seeding in progress finishes before the database closes
+            await asyncio.wait_for(self.seeding.settled(), JOB_SHUTDOWN_SECONDS)
         try:
             await self.participation.flush()
         except Exception:

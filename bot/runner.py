@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,6 +28,16 @@ LOGIN_HELP = (
     "DISCORD_TOKEN: Discord rejected the token. Reset it in the developer portal "
     "(your application -> Bot -> Reset Token) and put the new one in .env."
 )
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (see bench/interactions.py for what it saves), else
+    asyncio's own (None)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop  # type: ignore[no-any-return]
 
 
 @asynccontextmanager

@@ -21,6 +21,7 @@ from bot.ui.render import COLOUR, COLOUR_OK, COLOUR_WARN, FIELD_VALUE, cut, safe
 SCORE_WORDS = {1: "poor", 2: "weak", 3: "fair", 4: "good", 5: "excellent"}
 STATUS_TEXT = {Status.OPEN: "taking submissions", Status.REVIEWING: "in review", Status.CLOSED: "closed"}
 BUTTONS_PER_MESSAGE = 25
+ROWS_PER_MESSAGE = 5
 
 
 def reviews_cog(interaction: discord.Interaction) -> Any:
@@ -41,11 +42,13 @@ async def assignment_autocomplete(interaction: discord.Interaction, current: str
 
 
 # Cards -------------------------------------------------------------------------------------------
-def assignment_embed(assignment: Assignment, *, submissions: int | None = None) -> discord.Embed:
+def assignment_embed(assignment: Assignment, *, submissions: int | None = None,
+                     has_reviewers: bool = True) -> discord.Embed:
+    """The assignment's card (and /assignment show): ``has_reviewers`` False when the draw found too
+    few submissions to give anyone a review."""
     embed = discord.Embed(title=safe(assignment.title, 200), colour=COLOUR_OK if assignment.status is Status.OPEN
                           else COLOUR)
-    embed.description = (f"Submit your work with `/submit assignment:{assignment.id} url:…` by "
-                         f"{when_both(assignment.due_at)}.")
+    embed.description = card_text(assignment, has_reviewers)
     embed.add_field(name="Due", value=when(assignment.due_at, "F"))
     embed.add_field(name="Reviews", value=f"{assignment.reviewers} per submission, "
                                           f"{assignment.review_days} days to write them")
@@ -61,18 +64,44 @@ def assignment_embed(assignment: Assignment, *, submissions: int | None = None) 
     return embed
 
 
+def card_text(assignment: Assignment, has_reviewers: bool = True) -> str:
+    """What a member can do with the assignment now, following its round."""
+    submit = f"`/submit assignment:{assignment.id} url:…`"
+    if assignment.status is Status.OPEN:
+        return f"Submit your work with {submit} by {when_both(assignment.due_at)}."
+    if assignment.status is Status.CLOSED:
+        return "This round is over: no more submissions or reviews. `/review mine` shows the reviews of your work."
+    late = (f" Late work is still taken with {submit}, marked late, and gets reviewers at once."
+            if assignment.accept_late else "")
+    if not has_reviewers:
+        return (f"Too few submitted by the due time for reviewers to be drawn.{late} Members can offer to "
+                f"review with `/review volunteer assignment:{assignment.id}`.")
+    due = f" by {when_both(assignment.review_ends_at)}" if assignment.review_ends_at else ""
+    return f"Reviewers are drawn and write their reviews{due}; their buttons are in their DMs.{late}"
+
+
 def showcase_embed(assignment: Assignment, submission: Submission) -> discord.Embed:
     embed = discord.Embed(title=safe(f"Showcase: {assignment.title}", 256), colour=COLOUR_OK,
-                          description=f"<@{submission.user_id}> shared their work: <{submission.url}>")
+                          description=f"<@{submission.user_id}> shared their work: {link(submission.url, 3000)}")
     if submission.note:
         embed.add_field(name="Note", value=safe(submission.note, FIELD_VALUE), inline=False)
     embed.set_footer(text=f"Assignment #{assignment.id}" + (" · late" if submission.late else ""))
     return embed
 
 
-def work_line(index: int, submission: Submission) -> str:
+def link(url: str, room: int) -> str:
+    """A submitted link as shown: ``<url>`` (no preview) when it fits in ``room`` characters, else its
+    start in a code span, so a cut link is never clickable. Links may be 2,048 characters long."""
+    if len(url) + 2 <= room:
+        return f"<{url}>"
+    return "`" + cut(url.replace("`", "'"), max(room - 2, 1)) + "`"
+
+
+def work_line(index: int, submission: Submission, room: int) -> str:
+    """One work to review: its link, and the author's note if there is room."""
     note = f" · {safe(submission.note, 200)}" if submission.note else ""
-    return f"**{index}.** <{submission.url}>{note}"
+    shown = link(submission.url, room - 10)
+    return f"**{index}.** {shown}{note if len(shown) + len(note) + 10 <= room else ''}"
 
 
 def review_buttons(work: list[tuple[Review, Submission]]) -> discord.ui.View:
@@ -84,7 +113,8 @@ def review_buttons(work: list[tuple[Review, Submission]]) -> discord.ui.View:
 
 def work_embed(assignment: Assignment, work: list[tuple[Review, Submission]], intro: str) -> discord.Embed:
     embed = discord.Embed(title=safe(f"Reviews to write: {assignment.title}", 256), colour=COLOUR, description=intro)
-    lines = [work_line(i, s) for i, (_, s) in enumerate(work[:BUTTONS_PER_MESSAGE], start=1)]
+    shown = work[:BUTTONS_PER_MESSAGE]
+    lines = [work_line(i, s, FIELD_VALUE // len(shown) - 1) for i, (_, s) in enumerate(shown, start=1)]
     embed.add_field(name="The work", value=cut("\n".join(lines), FIELD_VALUE), inline=False)
     if assignment.review_ends_at:
         embed.add_field(name="Reviews due", value=when_both(assignment.review_ends_at), inline=False)
@@ -112,21 +142,32 @@ def review_embed(assignment: Assignment, review: Review, number: int) -> discord
 
 
 def results_embed(results: MyResults, pairs: list[tuple[str, float | None]]) -> discord.Embed:
-    embed = discord.Embed(title=safe(f"Your reviews: {results.assignment.title}", 256), colour=COLOUR_OK,
-                          description=f"Your submission: <{results.submission.url}>")
-    embed.add_field(name="Rubric averages", value=averages_text(pairs) or "none", inline=False)
-    embed.add_field(name="Reviews in", value=str(len(results.reviews)))
-    if results.pending:
+    assignment = results.assignment
+    embed = discord.Embed(title=safe(f"Your reviews: {assignment.title}", 256), colour=COLOUR_OK,
+                          description=f"Your submission: {link(results.submission.url, 3000)}")
+    if results.reviews:
+        embed.add_field(name="Rubric averages", value=averages_text(pairs), inline=False)
+        embed.add_field(name="Reviews in", value=str(len(results.reviews)))
+    elif assignment.status is Status.OPEN:
+        embed.add_field(name="Reviews in", value=f"none yet: reviewers are drawn at the due time, "
+                                                 f"{when(assignment.due_at, 'F')}", inline=False)
+    elif results.pending and assignment.status is Status.REVIEWING:
+        embed.add_field(name="Reviews in", value="none yet: you get a DM when they are", inline=False)
+    else:
+        embed.add_field(name="Reviews in", value="none" + (": the round is closed" if assignment.status
+                                                           is Status.CLOSED else " yet: organisers know"),
+                        inline=False)
+    if results.pending and assignment.status is Status.REVIEWING:
         embed.add_field(name="Still being written", value=str(results.pending))
-    embed.set_footer(text="Reviewers are " + ("named" if results.assignment.reveal_reviewers else "anonymous")
-                          + " · mark the reviews that helped you")
+    embed.set_footer(text="Reviewers are " + ("named" if assignment.reveal_reviewers else "anonymous")
+                          + (" · mark the reviews that helped you" if results.reviews else ""))
     return embed
 
 
 def form_embed(form: ReviewForm) -> discord.Embed:
     """The review form: the work, and the scores chosen so far."""
     embed = discord.Embed(title=safe(f"Review: {form.assignment.title}", 256), colour=COLOUR_WARN,
-                          description=f"The work: <{form.submission.url}>")
+                          description=f"The work: {link(form.submission.url, 3000)}")
     if form.submission.note:
         embed.add_field(name="The author's note", value=safe(form.submission.note, FIELD_VALUE), inline=False)
     embed.add_field(name="Scored", value=f"{form.scored} of {len(form.assignment.rubric)} criteria")
@@ -141,9 +182,14 @@ def form_view(form: ReviewForm) -> discord.ui.View:
     for index, name in enumerate(form.assignment.rubric):
         current = form.review.scores[index] if index < len(form.review.scores) else None
         view.add_item(ScoreSelect(form.review.id, index, name, current))
-    if len(form.assignment.rubric) < 5:
+    if form_has_comments_button(form):
         view.add_item(CommentsButton(form.review.id))
     return view
+
+
+def form_has_comments_button(form: ReviewForm) -> bool:
+    """A message holds five rows: with five criteria the selects take them all."""
+    return len(form.assignment.rubric) < ROWS_PER_MESSAGE
 
 
 # Dynamic items -----------------------------------------------------------------------------------
@@ -249,11 +295,25 @@ class CommentsModal(discord.ui.Modal):
         self.add_item(self.improve)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            await reviews_cog(interaction).submit_comments(interaction, self.review_id, self.works.value,
-                                                           self.improve.value)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
+        """Nothing here: the reviews cog takes every ``review:form:<id>`` submission from the raw
+        interaction (:func:`submitted_comments`), so a form opened before a restart still arrives."""
+
+
+COMMENTS_FORM = re.compile(r"review:form:(?P<id>\d{1,20})")
+
+
+def submitted_comments(interaction: discord.Interaction) -> tuple[int, str, str] | None:
+    """``(review id, what works, what to improve)`` from a submitted comments modal, else None."""
+    data: Any = interaction.data or {}
+    match = COMMENTS_FORM.fullmatch(str(data.get("custom_id", "")))
+    if interaction.type is not discord.InteractionType.modal_submit or match is None:
+        return None
+    values: dict[str, str] = {}
+    for row in data.get("components", []):
+        for component in [*row.get("components", []), row.get("component") or {}]:  # action row, or label
+            if "custom_id" in component:
+                values[component["custom_id"]] = str(component.get("value") or "")
+    return int(match["id"]), values.get("works", ""), values.get("improve", "")
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ReviewButton, ScoreSelect, CommentsButton,

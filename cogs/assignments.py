@@ -11,14 +11,22 @@ from discord.ext import commands
 from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.reviews import report, rounds, store
-from bot.reviews.model import DEFAULT_REVIEW_DAYS, DEFAULT_REVIEWERS, REVIEW_DAYS_MAX, REVIEWERS_MAX, parse_rubric
+from bot.reviews.model import (
+    DEFAULT_REVIEW_DAYS,
+    DEFAULT_REVIEWERS,
+    REVIEW_DAYS_MAX,
+    REVIEWERS_MAX,
+    Status,
+    parse_rubric,
+)
 from bot.sessions import members
 from bot.sessions.timeparse import parse_when
 from bot.text import counted
 from bot.ui.autocomplete import topic_autocomplete
 from bot.ui.checks import guild_member, require_organiser
 from bot.ui.render import COLOUR, FIELD_VALUE, NO_PINGS, cut, safe, when
-from cogs._reviews_ui import STATUS_TEXT, assignment_autocomplete, assignment_embed, reviews_cog
+from cogs._reviews_discord import absent_members
+from cogs._reviews_ui import STATUS_TEXT, assignment_autocomplete, assignment_embed, link, reviews_cog
 
 LIST_MAX = 20
 LOADS_SHOWN = 20
@@ -93,9 +101,10 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         """Show an assignment: due time, reviews, rubric, and your submission."""
         member = guild_member(interaction)
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
-        embed = assignment_embed(found, submissions=len(await store.submissions(self.bot.db, found.id)))
+        embed = assignment_embed(found, submissions=len(await store.submissions(self.bot.db, found.id)),
+                                 has_reviewers=await store.has_reviewers(self.bot.db, found.id))
         mine = await store.submission_of(self.bot.db, found.id, member.id)
-        embed.add_field(name="Your submission", value=f"<{mine.url}>" + (" · late" if mine.late else "")
+        embed.add_field(name="Your submission", value=link(mine.url, 1000) + (" · late" if mine.late else "")
                         if mine else "none yet: `/submit`", inline=False)
         todo = [r for r in await store.reviews_by(self.bot.db, found.id, member.id) if not r.done]
         if todo:
@@ -118,9 +127,10 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         if found.shortfall:
             embed.add_field(name="Missing reviewers", value=f"{counted(found.shortfall, 'place')}: volunteers take "
                             f"them with `/review volunteer assignment:{found.id}`", inline=False)
+        names = {m.id: m.display_name for m in member.guild.members}
         loads = found_report.loads()
-        lines = [f"{f'<@{load.user_id}>' if load.user_id else 'a former member'}: {load.done} done · "
-                 f"{load.pending} pending" for load in loads[:LOADS_SHOWN]]
+        lines = [f"{reviewer_label(load.user_id, names)}: {load.done} done · {load.pending} pending"
+                 for load in loads[:LOADS_SHOWN]]
         if len(loads) > LOADS_SHOWN:
             lines.append(f"… +{len(loads) - LOADS_SHOWN} more in the CSV")
         embed.add_field(name="Per reviewer", value=cut("\n".join(lines), FIELD_VALUE) or "no reviewers yet",
@@ -129,7 +139,6 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         if found.seed is not None:
             footer += f" · draw seed {found.seed}"
         embed.set_footer(text=footer)
-        names = {m.id: m.display_name for m in member.guild.members}
         data = report.report_csv(found_report, names).encode("utf-8")
         file = discord.File(io.BytesIO(data), filename=f"assignment-{found.id}-status.csv")
         await interaction.response.send_message(embed=embed, file=file, ephemeral=True, allowed_mentions=NO_PINGS)
@@ -141,24 +150,48 @@ class Assignments(commands.GroupCog, group_name="assignment"):
         """Draw the reviewers now, or, once reviewing, close the round (organisers)."""
         member = await self._organiser(interaction)
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
-        closed, started = await rounds.close(self.bot.db, self.bot.clock, found)
+        people = {s.user_id for s in await store.submissions(self.bot.db, found.id)}
+        people |= set(await store.volunteers(self.bot.db, found.id))
+        outcome = await rounds.close(self.bot.db, self.bot.clock, found,
+                                     absent=absent_members(member.guild, people))
+        closed = outcome.assignment
         cog = reviews_cog(interaction)
         await cog.jobs.sync(found.id)
         await cog.messenger.refresh_card(closed)
-        if started is not None:
-            made, drawn = counted(started.submissions, "submission"), counted(len(started.draw.pairs), "review")
-            text = (f"Submissions to **{safe(closed.title, 200)}** are closed: {made}, {drawn} drawn (seed "
-                    f"{closed.seed}). Reviewers are told now; "
-                    f"reviews are due {when(closed.review_ends_at, 'F') if closed.review_ends_at else 'soon'}. "
-                    "Run `/assignment close` again to end the round (late reviews count until then).")
-            if started.draw.missing:
-                text += (f"\n**Shortfall:** {counted(started.draw.missing, 'review place')} could not be filled with "
-                         f"{counted(started.submissions, 'submitter')}; volunteers and organisers can take them with "
-                         f"`/review volunteer assignment:{closed.id}`.")
+        name = f"**{safe(closed.title, 200)}**"
+        if isinstance(outcome, rounds.RoundClosed):
+            text = f"The review round of {name} is closed: no more reviews or submissions."
+            if outcome.pending:
+                text += f" {counted(outcome.pending, 'review')} still unwritten will not come."
+            text += " Authors who had not heard yet get their results now."
+        elif not outcome.submissions:
+            text = (f"Nobody submitted to {name}, so there are no reviewers to draw. " + (
+                "It takes no late work, so it is now closed." if closed.status is Status.CLOSED else
+                "Late submissions are still taken and reviewed by each other and by volunteers; run "
+                "`/assignment close` again to end it."))
         else:
-            text = (f"The review round of **{safe(closed.title, 200)}** is closed: no more reviews or submissions. "
-                    "Authors who had not heard yet get their results now.")
+            made, drawn = counted(outcome.submissions, "submission"), counted(len(outcome.draw.pairs), "review")
+            due = when(closed.review_ends_at, "F") if closed.review_ends_at else "soon"
+            text = (f"Reviewers for {name} are drawn: {made}, {drawn} (seed {closed.seed}). Reviewers are told now; "
+                    f"reviews are due {due}. "
+                    + ("Later submissions are still taken, marked late, and get reviewers at once. "
+                       if closed.accept_late else "No more submissions are taken. ")
+                    + "Run `/assignment close` again to end the round (late reviews count until then).")
+            if outcome.set_aside:
+                text += (f"\n{counted(outcome.set_aside, 'submission')} by members who left the server "
+                         f"{'was' if outcome.set_aside == 1 else 'were'} set aside.")
+            if outcome.draw.missing:
+                text += (f"\n**Shortfall:** {counted(outcome.draw.missing, 'review place')} could not be filled with "
+                         f"{counted(outcome.submissions, 'submitter')}; volunteers and organisers can take them with "
+                         f"`/review volunteer assignment:{closed.id}`.")
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+def reviewer_label(user_id: int | None, members: dict[int, str]) -> str:
+    """A reviewer as organisers read them: a mention, marked when they have left the server."""
+    if user_id is None:
+        return "a forgotten member"
+    return f"<@{user_id}>" if user_id in members else f"<@{user_id}> (left the server)"
 
 
 async def setup(bot: CohortBot) -> None:

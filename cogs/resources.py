@@ -8,6 +8,7 @@ The cog declares the commands and derives the link-check job; its helpers hold t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -96,10 +97,15 @@ class Resources(commands.GroupCog, group_name="resource"):
         try:
             summary = await linkcheck.run_due_checks(self.bot.db, self.bot.clock, self.bot.http_session,
                                                      allow_private=self.bot.settings.allow_private_urls)
-            log.info("link check: %s", summary)
-            return summary
-        finally:
+        except asyncio.CancelledError:
+            raise  # stopping: touch nothing; the next start derives the job from the database again
+        except Exception:
             await self.schedule_linkcheck()
+            raise
+        log.info("link check: %s", summary)
+        await self.schedule_linkcheck()
+        return summary
+
     # Commands ------------------------------------------------------------------------------
     @app_commands.command(name="add")
     @app_commands.autocomplete(topic=topic_autocomplete)

@@ -13,16 +13,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput
-from bot.reviews import plansync, reviewing, rounds, store, submissions
+from bot.reviews import leavers, plansync, reviewing, rounds, store, submissions
 from bot.reviews.jobs import ReviewJobs
-from bot.reviews.model import Assignment, Submission, averages
+from bot.reviews.model import Status, averages
 from bot.text import counted
+from bot.tree import report_interaction_error
 from bot.ui.checks import guild_member
 from bot.ui.render import NO_PINGS, safe, when
-from cogs._reviews_discord import ReviewMessenger
+from cogs._reviews_discord import ReviewMessenger, absent_members
 from cogs._reviews_ui import (
     DYNAMIC_ITEMS,
     CommentsButton,
@@ -30,10 +30,12 @@ from cogs._reviews_ui import (
     HelpfulButton,
     assignment_autocomplete,
     form_embed,
+    form_has_comments_button,
     form_view,
+    link,
     results_embed,
     review_embed,
-    showcase_embed,
+    submitted_comments,
 )
 
 log = logging.getLogger("bot.reviews")
@@ -79,6 +81,32 @@ class Reviews(commands.Cog):
         for assignment_id in synced.changed:
             await self.jobs.sync(assignment_id)
 
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Review comments (the ``review:form:<id>`` modal) are read here, from the interaction itself:
+        a modal object lives in memory only, and a reviewer may submit after the bot restarted."""
+        submitted = submitted_comments(interaction)
+        if submitted is None:
+            return
+        review_id, works, improve = submitted
+        try:
+            await self.submit_comments(interaction, review_id, works, improve)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """A member left: the reviews they owe in running rounds go to others; reviews of their work stop."""
+        if payload.user.bot:
+            return
+        guild = self.bot.get_guild(payload.guild_id)
+        present = {m.id for m in guild.members} if guild is not None and guild.chunked else None
+        for handed in await leavers.member_left(self.bot.db, self.bot.clock, payload.guild_id, payload.user.id,
+                                                present):
+            log.info("assignment %s: member %s left; %d reviews handed on, %d unfilled, %d of their work withdrawn",
+                     handed.assignment_id, payload.user.id, handed.handed_on, handed.unfilled, handed.withdrawn)
+            await self.jobs.sync(handed.assignment_id)
+
     # /submit --------------------------------------------------------------------------------------
     @app_commands.command(name="submit")
     @app_commands.guild_only()
@@ -90,45 +118,31 @@ class Reviews(commands.Cog):
         """Hand in your work for an assignment (you can replace it until the due time)."""
         member = guild_member(interaction)
         found = await store.find_assignment(self.bot.db, member.guild.id, assignment)
+        people = {s.user_id for s in await store.submissions(self.bot.db, found.id)} \
+            | set(await store.volunteers(self.bot.db, found.id)) if found.status is Status.REVIEWING else set()
         done = await submissions.submit(self.bot.db, self.bot.clock, found, user_id=member.id, url=url, note=note,
-                                        public=public)
+                                        public=public, absent=absent_members(member.guild, people))
         if done.created:
             self.bot.participation.record(member.guild.id, member.id, submissions=1)
-        if done.reviewers:
+        if found.status is Status.REVIEWING:  # a late one: its reviewers, and the places its author takes
             await self.jobs.sync(found.id)
+            await self.messenger.refresh_card(found)  # "too few submitted" may no longer hold
         lines = [("Submitted" if done.created else "Replaced your submission to") + f" **{safe(found.title, 200)}**: "
-                 f"<{done.submission.url}>"]
+                 f"{link(done.submission.url, 1000)}"]
         if done.submission.late:
-            lines.append("It came after the due time, so it is marked late.")
+            after = "the due time" if self.bot.clock.now() > found.due_at else "organisers closed submissions"
+            lines.append(f"It came after {after}, so it is marked late.")
+            if found.status is Status.REVIEWING:
+                lines.append((f"{counted(done.reviewers, 'reviewer')} will read it" if done.reviewers else
+                              "Nobody is free to review it yet (organisers have been told)")
+                             + "; if others' work still lacks reviewers, some of it comes to you by DM.")
         else:
             lines.append(f"You can replace it until {when(found.due_at, 'F')}; reviewers are drawn then, and you "
                          f"will review {counted(found.reviewers, 'submission')} of others.")
-        if public:
-            lines.append(await self._showcase(found, done.submission))
+        showcased = await self.messenger.showcase(found, done.submission, public)
+        if showcased:
+            lines.append(showcased)
         await interaction.response.send_message("\n".join(lines), ephemeral=True, allowed_mentions=NO_PINGS)
-
-    async def _showcase(self, assignment: Assignment, submission: Submission) -> str:
-        """Post (or update) the showcase card in the topic's channel; returns a line for the member."""
-        channel_id = None
-        if assignment.topic_id is not None:
-            topic = await topics.get_topic_by_id(self.bot.db, assignment.guild_id, assignment.topic_id)
-            channel_id = topic.channel_id if topic else None
-        channel_id = channel_id or await self.messenger.card_channel_id(assignment)
-        if channel_id is None:
-            return "There is no channel for showcases here, so it was not shown off."
-        embed = showcase_embed(assignment, submission)
-        channel = self.bot.get_partial_messageable(channel_id)
-        try:
-            if submission.showcase_message_id and submission.showcase_channel_id == channel_id:
-                await channel.get_partial_message(submission.showcase_message_id).edit(embed=embed,
-                                                                                       allowed_mentions=NO_PINGS)
-                return "Your showcase card was updated."
-            message = await channel.send(embed=embed, allowed_mentions=NO_PINGS)
-        except discord.HTTPException as error:
-            log.warning("assignment %s: showcase card not posted: %s", assignment.id, error)
-            return f"I could not post the showcase card in <#{channel_id}>."
-        await submissions.set_showcase(self.bot.db, submission.id, channel_id, message.id)
-        return f"Shown off in <#{channel_id}>."
 
     # /review ----------------------------------------------------------------------------------------
     @review.command(name="volunteer")
@@ -169,9 +183,14 @@ class Reviews(commands.Cog):
         form = await reviewing.open_review(self.bot.db, review_id, interaction.user.id)
         await interaction.response.send_message(embed=form_embed(form), view=form_view(form), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
+        if not form_has_comments_button(form):  # five selects fill the message: the button comes apart
+            view = discord.ui.View(timeout=None)
+            view.add_item(CommentsButton(review_id))
+            await interaction.followup.send("Once every criterion has a score, write your comments here.",
+                                            view=view, ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def score(self, interaction: discord.Interaction, review_id: int, criterion: int, values: list[str]) -> None:
-        if len(values) != 1 or not values[0].lstrip("-").isdigit():
+        if len(values) != 1 or not (values[0].isascii() and values[0].lstrip("-").isdigit()):
             raise InvalidInput("Pick one score from 1 to 5.")
         form = await reviewing.set_score(self.bot.db, review_id, interaction.user.id, criterion, int(values[0]))
         if form.complete_scores:

@@ -291,7 +291,8 @@ class Sessions(commands.GroupCog, group_name="session"):
         anchors = await store.series_anchors(self.bot.db, sessions)
         names = {t.id: t.name for t in await topics.list_topics(self.bot.db, member.guild.id)}
         name = f"{member.guild.name} study sessions" + (f" · {found_topic.name}" if found_topic else "")
-        data = ics.build_calendar(sessions, anchors, now=self.bot.clock.now(), name=name, topic_names=names)
+        data = await asyncio.to_thread(ics.build_calendar, sessions, anchors, now=self.bot.clock.now(), name=name,
+                                       topic_names=names)  # big calendars: off the event loop
         filename = f"sessions-{found_topic.slug}.ics" if found_topic else "sessions.ics"
         live = sum(1 for s in sessions if not s.cancelled)
         if not live:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +20,8 @@ from bot.db import Database, migrate
 from bot.runner import open_bot
 
 pytest_plugins = ["tests.standin.fixtures", "tests.feedserver.fixtures"]
+
+REPO = Path(__file__).resolve().parents[1]
 
 READY_TIMEOUT = 10
 
@@ -67,13 +71,16 @@ class BotRunner:
         self.db_path = tmp_path / "cohort.db"
         self._running: list[tuple[CohortBot, asyncio.Task[None], Any]] = []
 
-    async def start(self, *, clock: Clock | None = None, **overrides: Any) -> CohortBot:
+    async def start(self, *, clock: Clock | None = None, guild_ready_timeout: float = 0.05,
+                    wait_until_ready: bool = True, **overrides: Any) -> CohortBot:
+        """Start a bot; by default wait until on_ready (discord.py's 2 s guild_ready_timeout is cut short)."""
         settings = settings_for(self.standin, self.db_path, **overrides)
-        # discord.py waits guild_ready_timeout (2 s) after the last GUILD_CREATE before on_ready.
-        context = open_bot(settings, clock=clock, guild_ready_timeout=0.05)
+        context = open_bot(settings, clock=clock, guild_ready_timeout=guild_ready_timeout)
         bot = await context.__aenter__()
         task = asyncio.create_task(bot.start(settings.token), name="bot")
         self._running.append((bot, task, context))
+        if not wait_until_ready:
+            return bot
         waiter = asyncio.create_task(bot.guilds_seeded.wait())
         done, _ = await asyncio.wait({task, waiter}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
         if waiter not in done:
@@ -130,3 +137,25 @@ async def bot(bot_runner: BotRunner) -> CohortBot:
 
 
 StartBot = Callable[..., Awaitable[CohortBot]]
+
+
+@pytest.fixture
+async def spawn(standin: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """Start ``python -m bot`` against the stand-in (log in ``bot-N.log``); anything still running is killed at
+    the end."""
+    processes: list[asyncio.subprocess.Process] = []
+
+    async def start(**extra_env: str) -> asyncio.subprocess.Process:
+        env = {**os.environ, **standin.env, "DATABASE_PATH": str(tmp_path / "cohort.db"), "FEED_ALLOW_PRIVATE": "1",
+               "LOG_LEVEL": "INFO", **extra_env}
+        log = (tmp_path / f"bot-{len(processes)}.log").open("wb")
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=REPO, env=env,
+                                                       stdout=log, stderr=log)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

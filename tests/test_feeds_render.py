@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from bot.feeds.parse import looks_escaped
 from bot.feeds.render import SUMMARY_MAX, cut_markdown, neutralise_mentions, summary_markdown
 
 
@@ -106,3 +108,55 @@ def test_any_html_becomes_a_short_summary_that_pings_no_one(html: str) -> None:
     assert "\x00" not in summary
     assert not re.search(r"@(everyone|here)", summary)
     assert not re.search(r"<@[&!]?\d{17,20}>", summary)
+
+
+# Feeds that escape their HTML twice (Reddit) ------------------------------------------------------
+RAW_MARKUP = re.compile(r"<!--|-->|</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#?[A-Za-z0-9]+);")
+
+
+def test_html_escaped_twice_is_converted_again() -> None:
+    once = ('<!-- SC_OFF --><div class="md"><p>Hey Reddit! Read <b>this</b> &amp; that.</p></div><!-- SC_ON -->'
+            ' &#32; submitted by &#32; <a href="https://www.reddit.com/user/someone"> /u/someone </a>')
+    summary = summary_markdown(html.escape(once))
+    assert summary == "Hey Reddit! Read **this** & that.\n\n submitted by  [/u/someone](https://www.reddit.com/user/someone)"
+    assert RAW_MARKUP.search(summary) is None
+
+
+def test_html_escaped_three_times_is_converted_too() -> None:
+    once = '<p>Deep <i>down</i>.</p><!-- hidden -->'
+    assert summary_markdown(html.escape(html.escape(once))) == "Deep *down*."
+
+
+def test_a_literal_less_than_survives_in_plain_and_escaped_feeds() -> None:
+    once = "<p>Use a &lt; b when sorting; <code>List&lt;int&gt;</code> keeps its type.</p>"
+    expected = "Use a < b when sorting; `List<int>` keeps its type."
+    assert summary_markdown(once) == expected
+    assert summary_markdown(html.escape(once)) == expected
+    assert summary_markdown("Use a &lt; b when sorting, and List&lt;int&gt;") == "Use a < b when sorting, and List<int>"
+
+
+def test_code_keeps_markup_it_shows_as_written() -> None:
+    once = "<p>Write</p><pre><code>&lt;div&gt;hi&lt;/div&gt; &amp;amp;</code></pre>"
+    assert "<div>hi</div> &amp;" in summary_markdown(once)
+
+
+# Text as people write it, with the characters HTML cares about; "looks like HTML" on its own is
+# ambiguous (a text about entities), so that is left out.
+markup_prone_text = st.text(alphabet=st.sampled_from(list("ab <>&;/!-=\"'#x1"))
+                            | st.characters(exclude_categories=("Cs",)), max_size=80)
+
+
+@given(markup_prone_text)
+@settings(max_examples=300, deadline=None)
+def test_escaping_once_more_changes_nothing(text: str) -> None:
+    assume(not looks_escaped(text))
+    once = f"<p>{html.escape(text)}</p>"
+    assert summary_markdown(html.escape(once)) == summary_markdown(once)
+
+
+@given(markup_prone_text)
+@settings(max_examples=300, deadline=None)
+def test_no_markup_reaches_discord_from_a_twice_escaped_post(text: str) -> None:
+    assume(not looks_escaped(text) and RAW_MARKUP.search(text) is None)
+    post = f'<!-- SC_OFF --><div class="md"><p>{html.escape(text)}</p></div><!-- SC_ON --> &#32; submitted'
+    assert RAW_MARKUP.search(summary_markdown(html.escape(post), limit=10_000)) is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ class RecordingNotifier:
         self.sent: list[tuple[str, Any]] = []
         self.fail_with: Exception | None = None
         self.delay = 0.0  # seconds each DM takes, to overlap runs
+        self.gone: set[int] = set()  # members who left the server
 
     def _record(self, kind: str, detail: Any) -> str:
         if self.fail_with is not None:
@@ -51,10 +52,16 @@ class RecordingNotifier:
         return self._record(f"remind-{int(lead.total_seconds() // 3600)}h", (user_id, len(work)))
 
     async def results(self, assignment: Assignment, submission: Submission, reviews: list[Review]) -> str:
-        return self._record("results", (submission.user_id, len(reviews)))
+        return self._record("results", (submission.user_id, sum(1 for r in reviews if r.done)))
 
     async def shortfall(self, assignment: Assignment) -> str:
         return self._record("shortfall", assignment.shortfall)
+
+    async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
+        return self._record("ended", (sum(1 for r in reviews if r.done), len(reviews)))
+
+    async def absent(self, guild_id: int, user_ids: Collection[int]) -> set[int]:
+        return set(user_ids) & self.gone
 
     async def refresh_card(self, assignment: Assignment) -> None:
         self.sent.append(("refresh", assignment.status.value))
@@ -89,6 +96,22 @@ async def assignment_with_three(db: Database, clock: FakeClock, **options: Any) 
     return assignment
 
 
+async def drawn_and_alice_reviewed(db: Database, clock: FakeClock,
+                                   jobs: ReviewJobs) -> tuple[Assignment, Review, datetime]:
+    """Three submitters, one reviewer each, drawn at the due time; Alice has written her review.
+    Returns the assignment, her review and the end of the review window."""
+    assignment = await assignment_with_three(db, clock, reviewers=1)
+    clock.advance(timedelta(days=1))
+    await jobs.run(assignment.id)
+    [alices] = await store.reviews_by(db, assignment.id, ALICE)
+    for criterion in range(4):
+        await reviewing.set_score(db, alices.id, ALICE, criterion, 4)
+    await reviewing.submit_review(db, clock, alices.id, ALICE, works=GOOD, improve=GOOD)
+    ends = (await store.get_assignment(db, GUILD, assignment.id)).review_ends_at
+    assert ends is not None
+    return assignment, alices, ends
+
+
 async def test_the_card_goes_out_once_and_its_ids_are_kept(db: Database, clock: FakeClock, jobs: ReviewJobs,
                                                            notifier: RecordingNotifier) -> None:
     assignment = await assignment_with_three(db, clock)
@@ -117,15 +140,7 @@ async def test_at_the_due_time_reviewers_are_drawn_and_each_told_once(db: Databa
 async def test_reminders_go_once_each_only_to_those_with_reviews_left(db: Database, clock: FakeClock,
                                                                      jobs: ReviewJobs,
                                                                      notifier: RecordingNotifier) -> None:
-    assignment = await assignment_with_three(db, clock, reviewers=1)
-    clock.advance(timedelta(days=1))
-    await jobs.run(assignment.id)
-    [alices] = await store.reviews_by(db, assignment.id, ALICE)
-    for criterion in range(4):
-        await reviewing.set_score(db, alices.id, ALICE, criterion, 4)
-    await reviewing.submit_review(db, clock, alices.id, ALICE, works=GOOD, improve=GOOD)
-    ends = (await store.get_assignment(db, GUILD, assignment.id)).review_ends_at
-    assert ends is not None
+    assignment, alices, ends = await drawn_and_alice_reviewed(db, clock, jobs)
     for moment in (ends - timedelta(hours=47), ends - timedelta(hours=30), ends - timedelta(hours=5)):
         clock.set(moment)
         await jobs.run(assignment.id)
@@ -220,3 +235,68 @@ async def test_plan_assignment_and_project_items_become_assignments_once(db: Dat
 async def test_a_draft_plan_makes_no_assignments(db: Database, clock: FakeClock) -> None:
     plan_id, _ = await make_plan(db, clock, status="draft")
     assert (await sync_plan_assignments(db, clock, GUILD, plan_id)).changed == []
+
+
+async def test_organisers_hear_once_when_the_window_ends_with_reviews_missing(
+        db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
+    assignment, _, ends = await drawn_and_alice_reviewed(db, clock, jobs)
+    clock.set(ends - timedelta(minutes=1))
+    await jobs.run(assignment.id)
+    assert notifier.kinds("ended") == []
+    for _ in range(2):
+        clock.set(ends + timedelta(minutes=1))
+        await jobs.run(assignment.id)
+    assert notifier.kinds("ended") == [(1, 3)]
+
+
+async def test_reviewers_not_yet_told_when_the_round_closes_are_not_told_after(
+        db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
+    assignment = await assignment_with_three(db, clock, reviewers=2)
+    started = await rounds.close(db, clock, assignment)  # the draw: DMs planned, not sent yet
+    await rounds.close(db, clock, started.assignment)  # a second organiser ends the round at once
+    await jobs.run(assignment.id)
+    assert notifier.kinds("assigned") == [] and len(notifier.kinds("results")) == 3
+    history = {n.key: n.outcome for n in await notices.history(db, assignment.id)}
+    assert {history[f"assigned:{user}"] for user in (ALICE, BOB, CAROL)} == {"skipped"}
+
+
+async def test_a_plan_removed_and_imported_again_takes_back_its_open_assignments(db: Database,
+                                                                                 clock: FakeClock) -> None:
+    plan_id, _ = await make_plan(db, clock)
+    first = await sync_plan_assignments(db, clock, GUILD, plan_id)
+    await submissions.submit(db, clock, await store.get_assignment(db, GUILD, first.created[0]), user_id=ALICE,
+                             url="https://example.org/alice")
+    await db.execute("DELETE FROM plans WHERE id = ?", (plan_id,))  # /plan remove force:True
+    assert {a.plan_item_id for a in await store.list_assignments(db, GUILD)} == {None}  # kept, submissions too
+    again_id, items = await make_plan(db, clock)
+    again = await sync_plan_assignments(db, clock, GUILD, again_id)
+    assert again.created == []
+    kept = await store.list_assignments(db, GUILD)
+    assert len(kept) == 2 and {a.plan_item_id for a in kept} == {items[0], items[1]}
+    assert await store.submission_of(db, first.created[0], ALICE) is not None
+
+
+async def test_a_submitter_who_left_before_the_due_time_is_set_aside_by_the_draw(
+        db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
+    assignment = await store.create_assignment(db, clock, guild_id=GUILD, title="Project", reviewers=1,
+                                               due_at=clock.now() + timedelta(days=1))
+    for user in (ALICE, BOB, CAROL, 5):
+        await submissions.submit(db, clock, assignment, user_id=user, url=f"https://example.org/{user}")
+    notifier.gone = {CAROL}
+    clock.advance(timedelta(days=1))
+    await jobs.run(assignment.id)
+    reviews = await store.reviews_of_assignment(db, assignment.id)
+    carols = await store.submission_of(db, assignment.id, CAROL)
+    assert carols is not None and len(reviews) == 3
+    assert CAROL not in {r.reviewer_id for r in reviews} and carols.id not in {r.submission_id for r in reviews}
+    assert sorted(user for user, _ in notifier.kinds("assigned")) == [ALICE, BOB, 5]
+
+
+async def test_after_downtime_over_both_reminder_times_only_the_later_reminder_goes(
+        db: Database, clock: FakeClock, jobs: ReviewJobs, notifier: RecordingNotifier) -> None:
+    assignment, _, ends = await drawn_and_alice_reviewed(db, clock, jobs)
+    clock.set(ends - timedelta(hours=5))  # the bot was down from the draw until now
+    await jobs.run(assignment.id)
+    assert notifier.kinds("remind-48h") == [] and sorted(notifier.kinds("remind-6h")) == [(BOB, 1), (CAROL, 1)]
+    history = {n.key: n.outcome for n in await notices.history(db, assignment.id)}
+    assert history[f"remind-48h:{BOB}"] == history[f"remind-48h:{CAROL}"] == "skipped"

@@ -9,17 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
 BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
+
+
+def _first(cursor: sqlite3.Cursor) -> Row | None:
+    try:
+        return cursor.fetchone()  # type: ignore[no-any-return]
+    finally:
+        cursor.close()
+
+
+def _write_result(cursor: sqlite3.Cursor) -> tuple[int | None, int]:
+    result = (cursor.lastrowid, cursor.rowcount)
+    cursor.close()
+    return result
 
 
 class DatabaseError(Exception):
@@ -60,13 +74,13 @@ class Database:
         return self._conn
 
     # Reads -------------------------------------------------------------------------------
+    # Each statement runs in one trip to aiosqlite's thread (execute, fetch and close together):
+    # a trip costs about as much CPU as a simple query, and a command makes several.
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self._in_thread(lambda connection: connection.execute(sql, params).fetchall())
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        return await self._in_thread(lambda connection: _first(connection.execute(sql, params)))
 
     async def fetchval(self, sql: str, params: Params = (), default: Any = None) -> Any:
         row = await self.fetchone(sql, params)
@@ -76,16 +90,17 @@ class Database:
     async def execute(self, sql: str, params: Params = ()) -> tuple[int | None, int]:
         """Run one write; returns ``(lastrowid, rowcount)``."""
         async with self._writing():
-            cursor = await self._conn.execute(sql, params)
-            result = (cursor.lastrowid, cursor.rowcount)
-            await cursor.close()
-            return result
+            return await self._in_thread(lambda connection: _write_result(connection.execute(sql, params)))
 
     async def execute_returning(self, sql: str, params: Params = ()) -> list[Row]:
         """Run one write with a ``RETURNING`` clause and return its rows."""
         async with self._writing():
-            async with self._conn.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+            return await self._in_thread(lambda connection: connection.execute(sql, params).fetchall())
+
+    async def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` on the connection in aiosqlite's thread, as one queued call."""
+        connection = self._conn
+        return await connection._execute(lambda: work(connection._conn))  # type: ignore[no-any-return]
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         async with self._writing():

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import yarl
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString
 
 from bot.feeds.problems import NotAFeed
 
@@ -35,6 +35,16 @@ DROPPED_TAGS = ("script", "style", "iframe", "frame", "frameset", "noscript", "o
 TITLE_MAX = 1000
 FEED_TITLE_MAX = 300
 SHOWN_URL_MAX = 200  # in messages: a 2,000-character URL would push a refusal past Discord's limit
+
+# Markup that still shows once a fragment was parsed as HTML, i.e. the feed escaped it twice (Reddit
+# does): a comment, a common element's closing tag, a void element, or an entity. A literal "<" as in
+# "a < b" or "List<int>" is none of these, so it stays text.
+_HTML_IN_TEXT = re.compile(
+    r"<!--|</(?:a|abbr|b|blockquote|br|code|dd|del|div|dl|dt|em|figcaption|figure|h[1-6]|i|ins|li|mark|ol|p|pre|"
+    r"q|s|small|span|strong|sub|sup|table|tbody|td|th|thead|tr|u|ul)\s*>|<(?:br|hr|img|wbr)\b[^<>]*>|"
+    r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});", re.IGNORECASE)
+_LITERAL_ELEMENTS = frozenset({"code", "pre", "kbd", "samp"})  # their text is meant as written
+MAX_DECODES = 3  # escaped twice is common, three times happens; more would be a parser loop
 
 # An internal DTD subset that declares entities is how "billion laughs" bombs are built. Feeds have
 # no honest use for one, so it is removed before any parser sees it (expat also caps amplification;
@@ -85,7 +95,7 @@ def parse_feed_bytes(body: bytes, *, url: str, content_type: str | None = None) 
         raise not_a_feed(body, url, content_type)
     channel = result.get("feed") or {}
     return ParsedFeed(
-        title=(_text(channel.get("title")) or urlsplit(url).hostname or url)[:FEED_TITLE_MAX],
+        title=(_title(channel) or urlsplit(url).hostname or url)[:FEED_TITLE_MAX],
         site_url=_absolute(channel.get("link"), url),
         entries=tuple(_entry(position, raw, url) for position, raw in enumerate(entries)),
         malformed=bool(result.get("bozo")),
@@ -142,16 +152,41 @@ def discover_feed_links(body: bytes, url: str) -> tuple[str, ...]:
 
 
 def html_soup(html: str) -> BeautifulSoup:
-    """An HTML fragment without the tags in ``DROPPED_TAGS`` (and their contents)."""
+    """An HTML fragment without the tags in ``DROPPED_TAGS`` (and their contents).
+
+    Text that still looks like HTML after parsing (the feed escaped its markup twice) is parsed
+    again, up to ``MAX_DECODES`` times, so no tag, comment or entity is left over as text.
+    """
+    soup = _soup(html)
+    for _ in range(MAX_DECODES - 1):
+        escaped = [text for text in soup.find_all(string=looks_escaped)
+                   if type(text) is NavigableString and not _is_literal(text)]
+        if not escaped:
+            break
+        for text in escaped:
+            text.replace_with(*_soup(str(text)).contents)
+    return soup
+
+
+def _soup(html: str) -> BeautifulSoup:
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup.find_all(DROPPED_TAGS):
         tag.decompose()
     return soup
 
 
+def _is_literal(text: NavigableString) -> bool:
+    return any(parent.name in _LITERAL_ELEMENTS for parent in text.parents)
+
+
+def looks_escaped(text: str | None) -> bool:
+    """Whether ``text`` still holds markup or entities meant to be read as HTML."""
+    return text is not None and _HTML_IN_TEXT.search(text) is not None
+
+
 def plain_text(html: str) -> str:
     """The words of an HTML fragment (for titles given as HTML, and keyword filters)."""
-    if not html or "<" not in html:
+    if not html or ("<" not in html and "&" not in html):
         return " ".join(html.split())
     return " ".join(html_soup(html).get_text(" ").split())
 
@@ -179,7 +214,7 @@ def _text(value: Any) -> str:
 def _title(raw: Any) -> str:
     title = raw.get("title")
     detail = raw.get("title_detail") or {}
-    if isinstance(title, str) and "html" in str(detail.get("type", "")) and "<" in title:
+    if isinstance(title, str) and (("html" in str(detail.get("type", "")) and "<" in title) or looks_escaped(title)):
         title = plain_text(title)
     return _text(title)[:TITLE_MAX]
 

@@ -171,7 +171,8 @@ class FeedPoller:
                         identified: Sequence[tuple[str, FeedEntry]], now: datetime, next_check_at: datetime,
                         chosen: Sequence[FeedEntry], more: int = 0, channel_id: int | None = None) -> None:
         """In one transaction: every entry seen, the posts queued, the feed's state updated."""
-        announcements = [announce(parsed.title, entry) for entry in chosen]
+        # HTML → markdown is CPU work (BeautifulSoup, markdownify): a worker thread keeps the loop free.
+        announcements = await asyncio.to_thread(lambda: [announce(parsed.title, entry) for entry in chosen])
         last = chosen[-1] if chosen else None
         async with self.db.transaction():
             await store.mark_seen(self.db, feed.id, feed.guild_id, (digest for digest, _ in identified), now)

@@ -440,15 +440,28 @@ def export_record(resource: Resource) -> dict[str, Any]:
 
 async def export_library(db: Database, guild_id: int, *, csv_out: IO[str], json_out: IO[str],
                          topic_id: int | None = None) -> int:
-    """Write the library as CSV and as a JSON list in one pass; returns how many resources were written."""
+    """Write the library as CSV and as a JSON list in one pass; returns how many resources were written.
+
+    Rows are read a page at a time; each page is encoded and written in a worker thread, so a big
+    library keeps the event loop free for everyone else's commands.
+    """
     writer = csv.DictWriter(csv_out, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    json_out.write("[")
     count = 0
+
+    def write(records: list[dict[str, Any]], first: int) -> None:
+        for index, record in enumerate(records, start=first):
+            writer.writerow(record)
+            json_out.write(("\n" if index == 0 else ",\n") + json.dumps(record, ensure_ascii=False))
+
+    await asyncio.to_thread(lambda: (writer.writeheader(), json_out.write("[")))
+    page: list[dict[str, Any]] = []
     async for resource in iter_library(db, guild_id, topic_id):
-        record = export_record(resource)
-        writer.writerow(record)
-        json_out.write(("\n" if count == 0 else ",\n") + json.dumps(record, ensure_ascii=False))
-        count += 1
+        page.append(export_record(resource))
+        if len(page) == EXPORT_PAGE:
+            await asyncio.to_thread(write, page, count)
+            count += len(page)
+            page = []
+    await asyncio.to_thread(write, page, count)
+    count += len(page)
     json_out.write("\n]\n")
     return count

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -26,7 +26,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from bot.clock import Clock
 from bot.db import Database
 from bot.reviews import notices, rounds, store
-from bot.reviews.model import Assignment, Review, Status, Submission
+from bot.reviews.model import REMINDER_LEADS, Assignment, Review, Status, Submission
 from bot.reviews.notices import Notice, Outcome
 
 log = logging.getLogger("bot.reviews")
@@ -49,9 +49,17 @@ class Notifier(Protocol):
     async def remind(self, assignment: Assignment, user_id: int, work: list[tuple[Review, Submission]],
                      lead: timedelta) -> str: ...
 
-    async def results(self, assignment: Assignment, submission: Submission, reviews: list[Review]) -> str: ...
+    async def results(self, assignment: Assignment, submission: Submission, reviews: list[Review]) -> str:
+        """Tell the author: ``reviews`` holds every review of the work, written or not."""
 
-    async def shortfall(self, assignment: Assignment) -> str: ...
+    async def shortfall(self, assignment: Assignment) -> str:
+        """Tell organisers that places could not be filled (or that nobody submitted)."""
+
+    async def window_ended(self, assignment: Assignment, reviews: list[Review]) -> str:
+        """Tell organisers the review window is over: ``reviews`` holds every review, written or not."""
+
+    async def absent(self, guild_id: int, user_ids: Collection[int]) -> set[int]:
+        """Those of ``user_ids`` who are no longer in the server (none when that cannot be known)."""
 
     async def refresh_card(self, assignment: Assignment) -> None:
         """Show the assignment's new status on its card. Idempotent, so outside the claim protocol;
@@ -153,7 +161,10 @@ class ReviewJobs:
             if assignment is None:
                 return
             if assignment.status is Status.OPEN and self.clock.now() >= assignment.due_at:
-                started = await rounds.start_round(self.db, self.clock, assignment_id)
+                people = {s.user_id for s in await store.submissions(self.db, assignment_id)}
+                people |= set(await store.volunteers(self.db, assignment_id))
+                absent = await self.notifier.absent(assignment.guild_id, people)
+                started = await rounds.start_round(self.db, self.clock, assignment_id, absent=absent)
                 if started is not None:
                     await self.notifier.refresh_card(started.assignment)
                     log.info("assignment %s: %d reviews drawn for %d submissions (seed %s)", assignment_id,
@@ -174,11 +185,12 @@ class ReviewJobs:
         submission: Submission | None = None
         if notice.kind in ("assigned", "remind-48h", "remind-6h") and notice.user_id is not None:
             work = await self._open_work(assignment.id, notice.user_id)
-            too_late = notice.kind != "assigned" and (
-                assignment.status is Status.CLOSED
-                or (assignment.review_ends_at is not None and self.clock.now() > assignment.review_ends_at))
+            too_late = assignment.status is Status.CLOSED or (
+                notice.kind != "assigned" and self._reminder_overtaken(notice))
             if not work or too_late:
                 return Outcome.SKIPPED if await notices.skip(self.db, self.clock, notice) else None
+        if notice.kind == notices.ENDED and assignment.status is Status.CLOSED:
+            return Outcome.SKIPPED if await notices.skip(self.db, self.clock, notice) else None
         if notice.kind == "results":
             submission = await store.get_submission(self.db, notice.ref or 0)
             if submission is None:
@@ -212,11 +224,21 @@ class ReviewJobs:
             return await self.notifier.remind(assignment, notice.user_id, work, notices.reminder_lead(notice))
         if notice.kind == "results":
             assert submission is not None
-            reviews = [r for r in await store.reviews_of_submission(self.db, submission.id) if r.done]
-            return await self.notifier.results(assignment, submission, reviews)
+            return await self.notifier.results(assignment, submission,
+                                               await store.reviews_of_submission(self.db, submission.id))
         if notice.kind == notices.SHORTFALL:
             return await self.notifier.shortfall(assignment)
+        if notice.kind == notices.ENDED:
+            return await self.notifier.window_ended(assignment, await store.reviews_of_assignment(self.db,
+                                                                                                  assignment.id))
         raise ValueError(f"unknown notice {notice.key}")
+
+    def _reminder_overtaken(self, notice: Notice) -> bool:
+        """After downtime a reminder may come too late: its window has ended, or a later reminder is due
+        as well (the 48 h one once the 6 h one is due); then only the latest one goes."""
+        lead, now = notices.reminder_lead(notice), self.clock.now()
+        ends = notice.due_at + lead
+        return now > ends or any(now >= ends - later for later in REMINDER_LEADS if later < lead)
 
     async def _open_work(self, assignment_id: int, user_id: int) -> list[tuple[Review, Submission]]:
         """The reviewer's reviews still to write, with the work each is about."""

@@ -108,7 +108,8 @@ class AssignmentNotFound(NotFound):
 
 class ReviewNotFound(NotFound):
     def __init__(self) -> None:
-        super().__init__("That review no longer exists (the submission may have been removed).")
+        super().__init__("That review is no longer needed: the work's author left the server or had their work "
+                         "removed. Your other reviews are still open.")
 
 
 def _when(value: str | None) -> datetime | None:

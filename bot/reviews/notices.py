@@ -2,7 +2,8 @@
 
 Keys name a notice within its assignment: ``card`` (the assignment's card and thread),
 ``assigned:<user>`` (a reviewer's reviews, by DM), ``remind-48h:<user>`` and ``remind-6h:<user>``,
-``results:<submission>`` (the author's results) and ``shortfall`` (organisers: places unfilled).
+``results:<submission>`` (the author's results), ``shortfall`` (organisers: places unfilled, or
+nobody submitted) and ``ended`` (organisers: the window is over, and how many reviews are in).
 Sending follows claim → send → mark (:mod:`bot.claims`), the same ledger sessions use.
 """
 
@@ -19,6 +20,7 @@ from bot.db import Database, Row
 LEDGER = ClaimLedger("reviews_notices")
 CARD = "card"
 SHORTFALL = "shortfall"
+ENDED = "ended"
 
 
 class Outcome:
@@ -58,8 +60,12 @@ def _notice(row: Row) -> Notice:
                   row["outcome"])
 
 
+def reminder_kind(lead: timedelta) -> str:
+    return f"remind-{int(lead.total_seconds() // 3600)}h"
+
+
 def reminder_key(lead: timedelta, user_id: int) -> str:
-    return f"remind-{int(lead.total_seconds() // 3600)}h:{user_id}"
+    return f"{reminder_kind(lead)}:{user_id}"
 
 
 def reminder_lead(notice: Notice) -> timedelta:
@@ -87,8 +93,9 @@ async def bring_forward(db: Database, assignment_id: int, key: str, due_at: date
 async def skip_pending(db: Database, clock: Clock, assignment_id: int, kind: str, outcome: str) -> int:
     """Close every unsent notice of one kind (reminders when the round closes)."""
     _, count = await db.execute(
-        "UPDATE reviews_notices SET claimed_at = ?, outcome = ? WHERE assignment_id = ? AND key LIKE ? "
-        "AND claimed_at IS NULL", (to_db(clock.now()), outcome, assignment_id, f"{kind}%"))
+        "UPDATE reviews_notices SET claimed_at = ?, outcome = ? WHERE assignment_id = ? "
+        "AND (key = ? OR key LIKE ?) AND claimed_at IS NULL",
+        (to_db(clock.now()), outcome, assignment_id, kind, f"{kind}:%"))
     return count
 
 

@@ -3,7 +3,9 @@
 :func:`sync_plan_assignments` is idempotent: each plan item has at most one assignment
 (``reviews_assignments.plan_item_id`` is unique). It runs when a plan changes (the plans cog
 dispatches ``plan_changed``) and at start for every running plan. An assignment still open follows
-its item's title and due time; one whose reviews have started is left alone.
+its item's title and due time; one whose reviews have started is left alone. An open assignment
+whose plan was removed stays (members may have submitted) and is taken back by the same item when
+the plan is imported again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock, to_db
-from bot.db import Database
+from bot.db import Database, Row
 from bot.guild_config import get_config
 from bot.plans.model import END_OF_DAY_MINUTE, Due
 from bot.plans.schedule import item_due, parse_anchor
@@ -53,7 +55,8 @@ async def sync_plan_assignments(db: Database, clock: Clock, guild_id: int, plan_
             assert due is not None
             title = item["title"].replace("\x00", "").strip()[:TITLE_MAX] or f"Week {item['number']} assignment"
             existing = await db.fetchone("SELECT id, title, due_at, status FROM reviews_assignments "
-                                         "WHERE plan_item_id = ?", (item["id"],))
+                                         "WHERE plan_item_id = ?", (item["id"],)) \
+                or await _adopt_orphan(db, guild_id, item["id"], title)
             if existing is None and due > now:  # an item already past would be a round nobody could submit to
                 assignment = await store.create_assignment(db, clock, guild_id=guild_id, title=title, due_at=due,
                                                            topic_id=plan["topic_id"], plan_item_id=item["id"],
@@ -64,6 +67,19 @@ async def sync_plan_assignments(db: Database, clock: Clock, guild_id: int, plan_
                     and await _follow_item(db, existing["id"], title, due, now):
                 updated.append(existing["id"])
     return PlanSync(created, updated)
+
+
+async def _adopt_orphan(db: Database, guild_id: int, item_id: int, title: str) -> Row | None:
+    """An open assignment a removed plan left behind (same title, made by a plan) becomes this item's.
+
+    Removing a plan and importing it again is how a plan is re-run or reworked; its items are new
+    rows, and without this each would make a second assignment beside the first, both drawing."""
+    orphan = await db.fetchone(
+        "SELECT id, title, due_at, status FROM reviews_assignments WHERE guild_id = ? AND plan_item_id IS NULL "
+        "AND created_by IS NULL AND status = 'open' AND title = ? ORDER BY id LIMIT 1", (guild_id, title))
+    if orphan is not None:
+        await db.execute("UPDATE reviews_assignments SET plan_item_id = ? WHERE id = ?", (item_id, orphan["id"]))
+    return orphan
 
 
 async def _follow_item(db: Database, assignment_id: int, title: str, due: datetime, now: datetime) -> bool:

@@ -53,8 +53,12 @@ def csv_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+NOT_A_MEMBER = "(not in the server)"
+
+
 def report_csv(report: StatusReport, names: dict[int, str]) -> str:
-    """One row per submission and reviewer (a submission without reviewers still has its row)."""
+    """One row per submission and reviewer (a submission without reviewers still has its row).
+    ``names`` holds the server's members: anyone else has left, and the row says so."""
     rubric = report.assignment.rubric
     out = io.StringIO()
     writer = csv.writer(out)
@@ -64,7 +68,7 @@ def report_csv(report: StatusReport, names: dict[int, str]) -> str:
     for review in report.reviews:
         by_submission.setdefault(review.submission_id, []).append(review)
     for submission in report.submissions:
-        author = csv_safe(names.get(submission.user_id, ""))
+        author = csv_safe(names.get(submission.user_id, NOT_A_MEMBER))
         head = (submission.id, submission.user_id, author, csv_safe(submission.url),
                 submission.submitted_at.isoformat(), int(submission.late))
         reviews = by_submission.get(submission.id, [])
@@ -74,7 +78,7 @@ def report_csv(report: StatusReport, names: dict[int, str]) -> str:
             reviewer = review.reviewer_id
             scores = [(review.scores[i] if i < len(review.scores) and review.done else "") for i in range(len(rubric))]
             writer.writerow((*head, reviewer if reviewer is not None else "",
-                             csv_safe(names.get(reviewer, "")) if reviewer is not None else "(forgotten)",
+                             csv_safe(names.get(reviewer, NOT_A_MEMBER)) if reviewer is not None else "(forgotten)",
                              "done" if review.done else "pending",
                              review.submitted_at.isoformat() if review.submitted_at else "", int(review.late),
                              *("" if s is None else s for s in scores)))

@@ -130,6 +130,9 @@ class MyResults:
 async def my_results(db: Database, assignment: Assignment, user_id: int) -> MyResults:
     submission = await store.submission_of(db, assignment.id, user_id)
     if submission is None:
-        raise InvalidInput(f"You have no submission to {assignment.label}; submit with `/submit`.")
+        if assignment.status is Status.CLOSED:
+            raise InvalidInput(f"You made no submission to {assignment.label}, so there are no reviews to show.")
+        raise InvalidInput(f"You have no submission to {assignment.label} yet; hand one in with "
+                           f"`/submit assignment:{assignment.id} url:…`.")
     reviews = await store.reviews_of_submission(db, submission.id)
     return MyResults(assignment, submission, [r for r in reviews if r.done], sum(1 for r in reviews if not r.done))

@@ -72,7 +72,7 @@ async def find_assignment(db: Database, guild_id: int, text: str) -> Assignment:
     """What a member typed or picked: ``12``, ``#12``, or the exact title (any case)."""
     cleaned = text.replace("\x00", "").strip()
     number = cleaned.lstrip("#")
-    if number.isdigit() and len(number) < 19:
+    if number.isascii() and number.isdigit() and len(number) < 19:  # "²" and other digits int() refuses
         row = await db.fetchone("SELECT * FROM reviews_assignments WHERE guild_id = ? AND id = ?",
                                 (guild_id, int(number)))
         if row is not None:
@@ -153,6 +153,12 @@ async def reviews_by(db: Database, assignment_id: int, reviewer_id: int) -> list
 async def reviews_of_assignment(db: Database, assignment_id: int) -> list[Review]:
     rows = await db.fetchall("SELECT * FROM reviews_reviews WHERE assignment_id = ? ORDER BY id", (assignment_id,))
     return [review_from_row(row) for row in rows]
+
+
+async def has_reviewers(db: Database, assignment_id: int) -> bool:
+    """Whether anyone was given a review of this assignment's work (False: too few submitted)."""
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM reviews_reviews WHERE assignment_id = ?)",
+                                  (assignment_id,), 0))
 
 
 async def volunteers(db: Database, assignment_id: int) -> list[int]:

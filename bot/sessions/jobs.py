@@ -156,10 +156,14 @@ class SessionJobs:
         try:
             for delivery in await deliveries.pending_up_to(self.db, session_id, due):
                 await self.deliver(delivery)
+        except asyncio.CancelledError:
+            # The bot is stopping. Touch nothing more: a claimed delivery stays claimed for the next
+            # start to resolve, and the jobs are derived from the database again then.
+            log.info("session %s: %s stopped mid-run; the next start resolves it", session_id, kind)
+            raise
         except Exception:
             log.exception("session %s: running %s failed", session_id, kind)
-        finally:
-            await self.sync(session_id)
+        await self.sync(session_id)
 
     async def deliver(self, delivery: Delivery) -> str | None:
         """Send one delivery at most once; returns its outcome (None if another run had it)."""

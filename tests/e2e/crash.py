@@ -1,48 +1,23 @@
-"""kill -9 tests' shared steps: run the bot as a real ``python -m bot`` process against the stand-in,
-wait for a row of the database to reach a state, and restart the bot in-process to count what it sends.
+"""kill -9 tests' shared steps, around the ``spawn`` fixture (tests/conftest.py) that runs the bot as a
+real ``python -m bot`` process against the stand-in: wait for a row of the database to reach a state,
+and restart the bot in-process to count what it sends.
 
 ``COHORT_TEST_PAUSE_AFTER_CLAIM`` (seconds) holds the bot between a claim and its send, so a test can
-send a real SIGKILL exactly there. The ``spawn`` fixture is imported by the tests that use it.
+send a real SIGKILL exactly there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import BotRunner
-from tests.standin import StandIn
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0
-
-
-@pytest.fixture
-async def spawn(standin: StandIn, tmp_path: Path) -> AsyncIterator[Any]:
-    """Start ``python -m bot`` against the stand-in; anything still running is killed at the end."""
-    processes: list[asyncio.subprocess.Process] = []
-
-    async def start(**extra_env: str) -> asyncio.subprocess.Process:
-        env = {**os.environ, **standin.env, "DATABASE_PATH": str(tmp_path / "cohort.db"), "FEED_ALLOW_PRIVATE": "1",
-               "LOG_LEVEL": "INFO", **extra_env}
-        log = (tmp_path / f"bot-{len(processes)}.log").open("wb")
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=REPO, env=env,
-                                                       stdout=log, stderr=log)
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 def read_row(db_path: Path, query: str, params: tuple[Any, ...]) -> sqlite3.Row | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from cogs.feeds import Feeds
 from tests.conftest import BotRunner
 from tests.e2e import any_text
 from tests.feedserver import FeedServer
-from tests.feedserver.shapes import Item, rss20
+from tests.feedserver.shapes import Item, reddit, reddit_post_html, rss20
 from tests.standin import RecordedRequest, StandIn
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -240,8 +241,8 @@ async def test_feed_urls_are_added_to_the_announcements_channel_without_a_flood(
     await db.close()
     bot = await bot_runner.start(clock=clock, feed_urls=(feed_server.url("/feed"),))
     [feed] = await store.list_feeds(bot.db, standin.guild_id)
-    assert feed.url == feed_server.url("/feed") and feed.needs_baseline
-    await next_poll(bot, clock)
+    assert feed.url == feed_server.url("/feed")
+    await next_poll(bot, clock)  # the first poll (this or the job's own, which ran after seeding) is the baseline
     assert standin.messages_in(standin.announcements) == []
     feed_server.feed("/feed", rss20(lectures(range(1, 21)), title="Seeded"))
     await next_poll(bot, clock)
@@ -448,3 +449,49 @@ async def test_a_full_list_page_of_long_feeds_stays_within_discords_limits(
     assert listed.embeds[0]["footer"]["text"].endswith("9 feeds")
     assert all("Failing since" in field["value"] for field in listed.embeds[0]["fields"])
     standin.assert_clean()
+
+
+RAW_MARKUP = re.compile(r"<!--|-->|</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#?[A-Za-z0-9]+);")
+
+
+async def test_a_feed_that_escapes_its_html_twice_posts_clean_text(
+        standin: StandIn, feeds_bot: CohortBot, feed_server: FeedServer, clock: FakeClock) -> None:
+    def posts(*numbers: int) -> list[Item]:
+        return [Item(f"[D] Question {n}: what's best &amp; why?", link=f"https://www.reddit.com/r/ml/comments/{n}/",
+                     guid=f"t3_{n}", published=START - timedelta(hours=n), author="someone",
+                     summary=reddit_post_html(f"<p>Hey Reddit! Post {n}: which <strong>optimiser</strong> do "
+                                              "you use?</p><ul><li>Adam</li><li>SGD</li></ul>"))
+                for n in numbers]
+
+    feed_server.feed("/r/ml/.rss", reddit(posts(2, 3)), content_type="application/atom+xml; charset=UTF-8")
+    await add_feed(standin, feed_server, "/r/ml/.rss")
+    feed_server.feed("/r/ml/.rss", reddit(posts(1, 2, 3)), content_type="application/atom+xml; charset=UTF-8")
+    await next_poll(feeds_bot, clock)
+    [posted] = standin.messages_in(standin.general)
+    embed = posted.payload["embeds"][0]
+    assert embed["description"].startswith("Hey Reddit! Post 1: which **optimiser** do you use?\n\n- Adam\n- SGD")
+    assert "[/u/someone](https://www.reddit.com/user/someone)" in embed["description"]
+    assert embed["title"] == "[D] Question 1: what's best & why?"
+    for text in (embed["description"], embed["title"], posted.text):
+        assert RAW_MARKUP.search(text) is None, text
+    standin.assert_clean()
+
+
+@pytest.mark.parametrize("shape", ["rss", "reddit"])
+async def test_a_literal_less_than_in_an_entry_survives(
+        standin: StandIn, feeds_bot: CohortBot, feed_server: FeedServer, clock: FakeClock, shape: str) -> None:
+    body = "<p>Use a &lt; b when sorting; <code>List&lt;int&gt;</code> keeps its type.</p>"
+
+    def document(*numbers: int) -> str:
+        items = [Item(f"Tip {n}", link=f"https://tips.example/{n}", guid=f"tip-{n}",
+                      published=START - timedelta(hours=n),
+                      summary=reddit_post_html(body) if shape == "reddit" else body) for n in numbers]
+        return reddit(items) if shape == "reddit" else rss20(items, cdata=False)
+
+    feed_server.feed("/tips", document(2))
+    await add_feed(standin, feed_server, "/tips")
+    feed_server.feed("/tips", document(1, 2))
+    await next_poll(feeds_bot, clock)
+    [posted] = standin.messages_in(standin.general)
+    assert posted.payload["embeds"][0]["description"].startswith(
+        "Use a < b when sorting; `List<int>` keeps its type.")

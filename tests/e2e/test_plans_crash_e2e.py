@@ -19,7 +19,7 @@ from bot.clock import SystemClock
 from bot.db import Database, migrate
 from bot.plans import posts, store
 from tests.conftest import BotRunner
-from tests.e2e.crash import read_row, restart_in_process, spawn, wait_for_row  # noqa: F401  (spawn: the fixture)
+from tests.e2e.crash import read_row, restart_in_process, wait_for_row
 from tests.plans_support import small_doc
 from tests.standin import StandIn
 
@@ -53,7 +53,7 @@ def cards_posted(standin: StandIn) -> list[Any]:
 
 
 async def test_kill_9_between_claim_and_send_then_restart_posts_no_card(
-        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:  # noqa: F811
+        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:
     db_path = tmp_path / "cohort.db"
     plan_id = await prepare(standin, db_path)
     process = await spawn(COHORT_TEST_PAUSE_AFTER_CLAIM="60")
@@ -69,7 +69,7 @@ async def test_kill_9_between_claim_and_send_then_restart_posts_no_card(
 
 
 async def test_kill_9_after_posting_then_restart_does_not_post_again(
-        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:  # noqa: F811
+        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:
     db_path = tmp_path / "cohort.db"
     plan_id = await prepare(standin, db_path)
     process = await spawn()

@@ -15,7 +15,7 @@ from bot.clock import FakeClock
 from bot.core import CohortBot
 from bot.plans import files, posts, progress, store
 from tests.conftest import BotRunner
-from tests.e2e.waiting import wait_for, wait_until
+from tests.e2e.helpers import loaded_cog, start_with_jobs, wait_for, wait_until
 from tests.standin import SentMessage, StandIn, Upload
 
 SLUG = "ml-systems-design"
@@ -27,9 +27,7 @@ def clock() -> FakeClock:
 
 
 async def start(bot_runner: BotRunner, clock: FakeClock) -> CohortBot:
-    started = await bot_runner.start(clock=clock)
-    await asyncio.wait_for(cog(started).jobs_ready.wait(), 5)
-    return started
+    return await start_with_jobs(bot_runner, clock, "Plans")
 
 
 @pytest.fixture
@@ -38,9 +36,7 @@ async def bot(bot_runner: BotRunner, clock: FakeClock, standin: StandIn) -> Coho
 
 
 def cog(bot: CohortBot) -> Any:
-    found: Any = bot.get_cog("Plans")
-    assert found is not None
-    return found
+    return loaded_cog(bot, "Plans")
 
 
 async def import_and_start(standin: StandIn, bot: CohortBot) -> store.Plan:

@@ -6,8 +6,8 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from bot.reviews import notices, reviewing, store
 from bot.reviews.model import Assignment
 from tests.conftest import BotRunner
 from tests.e2e.any_text import assert_no_pings
+from tests.e2e.helpers import clock_at_real_now, loaded_cog, start_with_jobs, wait_for
 from tests.standin import SentMessage, StandIn
 
 GOOD = "The data pipeline is clear and the evaluation compares against a sensible baseline."
@@ -26,7 +27,7 @@ BETTER = "Explain why you chose this model over a simpler one, and add error bar
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+    return clock_at_real_now()
 
 
 @pytest.fixture
@@ -35,24 +36,11 @@ async def bot(bot_runner: BotRunner, clock: FakeClock, standin: StandIn) -> Coho
 
 
 async def start(bot_runner: BotRunner, clock: FakeClock) -> CohortBot:
-    started = await bot_runner.start(clock=clock)
-    await asyncio.wait_for(cog(started).jobs_ready.wait(), 5)
-    return started
+    return await start_with_jobs(bot_runner, clock, "Reviews")
 
 
 def cog(bot: CohortBot) -> Any:
-    found = bot.get_cog("Reviews")
-    assert found is not None
-    return found
-
-
-async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    return loaded_cog(bot, "Reviews")
 
 
 async def create(standin: StandIn, bot: CohortBot, **options: Any) -> Assignment:
@@ -86,15 +74,14 @@ async def test_create_submit_close_review_after_a_restart_remind_once_and_read_t
     assert stored is not None and stored.url == "https://example.org/alice"
 
     closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
-    assert closed.ephemeral and "4 reviews drawn" not in closed.text and "6 reviews drawn" in closed.text
+    assert closed.ephemeral and "3 submissions, 6 reviews" in closed.text
     for who in (standin.alice, standin.bob, standin.carol):
         dm = (await wait_for(lambda who=who: review_dms(standin, who)))[0]
         assert "2 reviews" in dm.text
     assert "in review" in standin.message(card[0].id).text  # the card shows the round
-    assert await store.get_assignment(bot.db, standin.guild_id, assignment.id) is not None
 
-    bot = await bot_runner.restart(bot, clock=clock)
-    await asyncio.wait_for(cog(bot).jobs_ready.wait(), 5)
+    await bot_runner.stop(bot)
+    bot = await start(bot_runner, clock)
     dm = review_dms(standin, standin.alice)[0]
     review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
     form = await standin.click(dm, f"review:open:{review_id}", user=standin.alice)
@@ -143,8 +130,12 @@ async def test_create_submit_close_review_after_a_restart_remind_once_and_read_t
     assert "3.0**/5" in told[0].text and "5.0**/5" in told[0].text
     read = await standin.slash("review mine", user=standin.alice, assignment=str(assignment.id))
     assert read.ephemeral and "Problem framing: **3.0**/5" in read.text and "Evaluation: **5.0**/5" in read.text
-    follow = (await wait_for(lambda: read.followups))[0]
-    assert "What to improve" in follow.text and str(standin.bob.id) not in follow.text  # anonymous
+    shown = await wait_for(lambda: len(read.followups) == 2 and read.followups)
+    for each in shown:  # anonymous: neither reviewer is named or mentioned
+        words = {word.lower() for word in re.findall(r"\w+", each.text)}
+        assert "What to improve" in each.text and not {str(standin.bob.id), str(standin.carol.id), "bob", "carol"} \
+            & words
+    follow = shown[0]
     marked = await standin.click(follow, next(c for c in follow.component_ids if c.startswith("review:helpful:")),
                                  user=standin.alice)
     assert "Marked helpful" in str(marked.components)
@@ -180,6 +171,91 @@ async def test_closed_dms_get_one_message_in_the_assignments_place_mentioning_th
     assert [n.outcome for n in history if n.key == f"assigned:{standin.carol.id}"] == ["fallback"]
 
 
+async def test_comments_written_in_a_form_opened_before_a_restart_are_taken_after_it(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    assignment = await create(standin, bot, reviewers=1)
+    await submit_three(standin, assignment)
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    dm = (await wait_for(lambda: review_dms(standin, standin.bob)))[0]
+    review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
+    form = await standin.click(dm, f"review:open:{review_id}", user=standin.bob)
+    for criterion in range(3):
+        form = await standin.click(form, f"review:score:{review_id}:{criterion}", user=standin.bob, values=["4"])
+    opened = await standin.click(form, f"review:score:{review_id}:3", user=standin.bob, values=["5"])
+    assert opened.modal is not None
+
+    await bot_runner.stop(bot)  # Bob is still typing
+    bot = await start(bot_runner, clock)
+    done = await standin.submit_modal(opened.modal.custom_id, {"works": GOOD, "improve": BETTER}, user=standin.bob)
+    assert done.ephemeral and "your review is in" in done.text
+    review = await store.get_review(bot.db, review_id)
+    assert review.done and review.scores == (4, 4, 4, 5) and (review.works, review.improve) == (GOOD, BETTER)
+
+
+async def test_nobody_submitting_by_a_due_time_passed_while_the_bot_was_down_is_told_and_closed(
+        standin: StandIn, bot: CohortBot, bot_runner: BotRunner, clock: FakeClock) -> None:
+    assignment = await create(standin, bot, due="in 1 day", late=False)
+    [card] = await wait_for(lambda: [m for m in standin.messages_in(standin.general) if "Capstone" in m.text])
+    await bot_runner.stop(bot)
+    clock.advance(timedelta(days=1, hours=3))
+    bot = await start(bot_runner, clock)
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    assert current.thread_id is not None
+    [note] = await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "Nobody" in m.text])
+    assert "takes no late work, so it is closed" in note.text
+    await wait_for(lambda: "closed" in standin.message(card.id).text)  # the card says so too
+    late = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url="https://x.org/a")
+    assert late.ephemeral and "is closed" in late.text
+    again = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert again.ephemeral and "already closed" in again.text
+
+
+async def test_closing_with_no_submissions_keeps_late_work_open_and_says_so_everywhere(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot)
+    [card] = await wait_for(lambda: [m for m in standin.messages_in(standin.general) if "Capstone" in m.text])
+    closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert "Nobody submitted" in closed.text and "Late submissions are still taken" in closed.text
+    await wait_for(lambda: "Too few submitted by the due time" in standin.message(card.id).text)
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    assert current.thread_id is not None
+    await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "Nobody submitted" in m.text])
+    late = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url="https://x.org/a")
+    assert "marked late" in late.text and "Nobody is free to review it yet" in late.text
+    later = await standin.slash("submit", user=standin.bob, assignment=str(assignment.id), url="https://x.org/b")
+    assert "1 reviewer will read it" in later.text  # Alice; and Bob reviews Alice's
+    await wait_for(lambda: "Reviewers are drawn" in standin.message(card.id).text)
+    await wait_for(lambda: review_dms(standin, standin.alice) and review_dms(standin, standin.bob))
+    await asyncio.sleep(0.2)
+    assert [len(review_dms(standin, who)) for who in (standin.alice, standin.bob)] == [1, 1]
+    unread = await standin.slash("review mine", user=standin.carol, assignment=str(assignment.id))
+    assert unread.ephemeral and "no submission" in unread.text and "/submit assignment:" in unread.text
+
+
+async def test_when_reviewers_never_review_authors_and_organisers_hear_at_the_window_end(
+        standin: StandIn, bot: CohortBot, clock: FakeClock) -> None:
+    assignment = await create(standin, bot, reviewers=1)
+    await submit_three(standin, assignment)
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    await wait_for(lambda: all(review_dms(standin, who) for who in (standin.alice, standin.bob, standin.carol)))
+    current = await store.get_assignment(bot.db, standin.guild_id, assignment.id)
+    assert current.review_ends_at is not None and current.thread_id is not None
+    waiting = await standin.slash("review mine", user=standin.alice, assignment=str(assignment.id))
+    assert waiting.ephemeral and "none yet: you get a DM when they are" in waiting.text
+    assert "Rubric averages" not in waiting.text  # no column of "no scores yet" before anything is in
+    clock.set(current.review_ends_at + timedelta(minutes=1))
+    await cog(bot).jobs.rebuild()
+    for who in (standin.alice, standin.bob, standin.carol):
+        [told] = await wait_for(lambda who=who: [m for m in standin.dms_to(who) if "Your reviews" in m.text])
+        assert "before your 1 reviewer wrote their review" in told.text and "late reviews still count" in told.text
+    [note] = await wait_for(lambda: [m for m in standin.messages_in(current.thread_id) if "is over" in m.text])
+    assert "0 of 3 reviews are in; 3 reviewers still owe 3 reviews" in note.text
+
+    closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert closed.ephemeral and "3 reviews still unwritten will not come" in closed.text
+    assert_no_pings(standin)
+
+
 async def test_too_few_submitters_tell_organisers_and_a_volunteer_fills_in(standin: StandIn, bot: CohortBot) -> None:
     assignment = await create(standin, bot)  # 3 reviewers each
     for who in (standin.alice, standin.bob):
@@ -207,9 +283,12 @@ async def test_refusals_say_why(standin: StandIn, bot: CohortBot) -> None:
     review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
     review = await store.get_review(bot.db, review_id)
     author = await store.get_submission(bot.db, review.submission_id)
-    assert author is not None
-    own = await reviewing.open_review(bot.db, review_id, standin.bob.id)
-    assert own.submission.user_id != standin.bob.id
+    assert author is not None and author.user_id != standin.bob.id
+    who = standin.alice if author.user_id == standin.alice.id else standin.carol
+    own = await standin.click(dm, f"review:open:{review_id}", user=who)  # the button, reused by the author
+    assert own.ephemeral and "cannot review your own submission" in own.text
+    stranger = await standin.click(dm, f"review:open:{review_id}", user=standin.owner)
+    assert stranger.ephemeral and "assigned to someone else" in stranger.text
     await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
     late = await standin.slash("submit", user=standin.owner, assignment=str(assignment.id), url="https://x.org/late")
     assert late.ephemeral and "is closed" in late.text
@@ -244,3 +323,110 @@ async def test_a_changed_plan_turns_its_assignment_items_into_assignments(standi
 
 def when_text(moment: datetime) -> str:
     return f"<t:{int(moment.timestamp())}:F>"
+
+
+async def test_a_link_as_long_as_accepted_fits_every_reply_and_card(standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, title="T" * 100, reviewers=1)
+    long_url = "https://example.org/" + "a" * 2000
+    made = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url=long_url,
+                               public=True)
+    assert made.ephemeral and "Submitted" in made.text and len(made.payload["content"]) <= 2000
+    shown = await standin.slash("assignment show", user=standin.alice, assignment=str(assignment.id))
+    assert "Your submission" in shown.text
+    for who in (standin.bob, standin.carol):
+        await standin.slash("submit", user=who, assignment=str(assignment.id), url=f"https://example.org/{who.name}")
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    await wait_for(lambda: all(review_dms(standin, who) for who in (standin.alice, standin.bob, standin.carol)))
+    again = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id), url=long_url + "b")
+    assert again.ephemeral and "can no longer be replaced" in again.text
+    reviewer = next(who for who in (standin.bob, standin.carol) if long_url[:60] in review_dms(standin, who)[0].text)
+    dm = review_dms(standin, reviewer)[0]
+    review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
+    form = await standin.click(dm, f"review:open:{review_id}", user=reviewer)
+    assert form.ephemeral and "Review:" in form.text
+    standin.assert_clean()
+
+
+async def test_with_five_criteria_the_comments_button_comes_apart_from_the_selects(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, reviewers=1, rubric="Framing; Design; Evaluation; Clarity; Code")
+    await submit_three(standin, assignment)
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    [card] = [m for m in standin.messages_in(standin.general) if "Capstone" in m.text]
+    await wait_for(lambda: "Reviewers are drawn" in standin.message(card.id).text)  # the card follows the round
+    dm = (await wait_for(lambda: review_dms(standin, standin.bob)))[0]
+    review_id = int(next(c for c in dm.component_ids if c.startswith("review:open:")).rsplit(":", 1)[1])
+    form = await standin.click(dm, f"review:open:{review_id}", user=standin.bob)
+    assert [c for c in form.component_ids if c.startswith("review:score:")] == [
+        f"review:score:{review_id}:{criterion}" for criterion in range(5)]
+    [apart] = await wait_for(lambda: form.followups)
+    assert f"review:comments:{review_id}" in apart.component_ids
+    opened = await standin.click(apart, f"review:comments:{review_id}", user=standin.bob)
+    assert opened.modal is not None and set(opened.modal.field_ids) == {"works", "improve"}
+
+
+async def test_a_submitter_who_left_before_the_draw_is_set_aside(standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, reviewers=1)
+    await submit_three(standin, assignment)
+    await standin.remove_member(standin.carol)
+    closed = await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    assert "2 submissions, 2 reviews" in closed.text and "1 submission by members who left the server was set " \
+        "aside" in closed.text
+    await wait_for(lambda: review_dms(standin, standin.alice) and review_dms(standin, standin.bob))
+    await asyncio.sleep(0.2)
+    assert review_dms(standin, standin.carol) == []
+
+
+async def test_a_reviewer_who_leaves_during_the_round_is_replaced_and_organisers_see_it(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot, reviewers=2)
+    await submit_three(standin, assignment)
+    await standin.slash("submit", user=standin.owner, assignment=str(assignment.id), url="https://example.org/owner")
+    await standin.slash("assignment close", user=standin.admin, assignment=str(assignment.id))
+    everyone = (standin.alice, standin.bob, standin.carol, standin.owner)
+    await wait_for(lambda: all(review_dms(standin, who) for who in everyone))
+    written, owed = await store.reviews_by(bot.db, assignment.id, standin.carol.id)
+    for criterion in range(4):
+        await reviewing.set_score(bot.db, written.id, standin.carol.id, criterion, 3)
+    await reviewing.submit_review(bot.db, bot.clock, written.id, standin.carol.id, works=GOOD, improve=BETTER)
+
+    await standin.remove_member(standin.carol)
+    [reviewer] = await wait_for(lambda: [who for who in everyone if len(review_dms(standin, who)) == 2])
+    [handed] = [r for r in await store.reviews_by(bot.db, assignment.id, reviewer.id)
+                if r.submission_id == owed.submission_id]
+    assert f"review:open:{handed.id}" in review_dms(standin, reviewer)[-1].component_ids
+    status = await standin.slash("assignment status", user=standin.admin, assignment=str(assignment.id))
+    assert f"<@{standin.carol.id}> (left the server): 1 done · 0 pending" in status.text
+    assert "1 done · 5 pending" in status.text  # her work's two reviewers are no longer asked
+    rows = list(csv.DictReader(io.StringIO(status.files[0].data.decode())))
+    assert {r["author"] for r in rows if r["author_id"] == str(standin.carol.id)} == {"(not in the server)"}
+
+
+def showcase_cards(standin: StandIn) -> list[SentMessage]:
+    return [m for m in standin.messages_in(standin.general) if "Showcase" in m.text]
+
+
+async def test_one_showcase_card_per_submission_across_a_crash_and_taken_down_when_not_public(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot)
+    first = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                                url="https://example.org/v1", public=True)
+    assert "Shown off in" in first.text and len(showcase_cards(standin)) == 1
+    # The bot stopped after Discord took the card but before its id was kept: the card is found, not posted again.
+    await bot.db.execute("UPDATE reviews_submissions SET showcase_message_id = NULL WHERE user_id = ?",
+                         (standin.alice.id,))
+    again = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                                url="https://example.org/v2", public=True)
+    [card] = showcase_cards(standin)
+    assert "was updated" in again.text and "https://example.org/v2" in card.text
+    private = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                                  url="https://example.org/v3")
+    assert "taken down" in private.text and showcase_cards(standin) == []
+    # Stopped after claiming, before sending: nothing in the channel, so the next public one posts it, once.
+    await bot.db.execute("UPDATE reviews_submissions SET showcase_channel_id = ? WHERE user_id = ?",
+                         (standin.general.id, standin.alice.id))
+    shown = await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                                url="https://example.org/v4", public=True)
+    [card] = showcase_cards(standin)
+    assert "Shown off in" in shown.text and "https://example.org/v4" in card.text
+    standin.assert_clean()

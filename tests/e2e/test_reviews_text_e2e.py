@@ -14,7 +14,8 @@ from bot.core import CohortBot
 from bot.reviews import store
 from bot.reviews.model import COMMENT_MAX
 from tests.e2e.any_text import assert_no_pings, texts
-from tests.e2e.test_reviews_e2e import BETTER, GOOD, create, review_dms, submit_three, wait_for
+from tests.e2e.helpers import wait_for
+from tests.e2e.test_reviews_e2e import BETTER, GOOD, create, review_dms, submit_three
 from tests.standin import Reply, SentMessage, StandIn
 
 UNESCAPED_MENTION = re.compile(r"@(everyone|here|[!&]?\d{15,20})")
@@ -68,6 +69,30 @@ async def test_any_title_rubric_and_note_is_shown_escaped_or_refused(standin: St
         for embed in version.get("embeds", []):
             for item in embed.get("fields", []):
                 assert_escaped(item["value"], item)
+    assert_no_pings(standin, first_request)
+    standin.assert_clean()
+
+
+async def test_any_link_or_assignment_name_is_taken_or_refused_clearly(standin: StandIn, bot: CohortBot) -> None:
+    standin.settle_delay = 0
+    role = await standin.add_role("Pingable")
+    target = await create(standin, bot, title="Fixed", due="in 5 days")
+    first_request = len(standin.requests)
+    for text in texts(standin, role, 15):
+        if not text:
+            continue  # a required option: Discord's client sends nothing empty
+        linked = await standin.slash("submit", user=standin.bob, assignment=str(target.id), url=text)
+        if "Submitted" in linked.text or "Replaced" in linked.text:
+            stored = await store.submission_of(bot.db, target.id, standin.bob.id)
+            assert stored is not None and stored.url.startswith(("http://", "https://")), (text, stored.url)
+        else:
+            assert_refused_clearly(linked, text)
+            assert_escaped(re.sub(r"`[^`]*`", "", linked.text), text)  # what it echoes stays in a code span
+        found = await standin.slash("assignment show", user=standin.bob, assignment=text)
+        if "Fixed" not in found.text:
+            assert_refused_clearly(found, text)
+            assert "/assignment list" in found.text
+            assert_escaped(re.sub(r"`[^`]*`", "", found.text), text)
     assert_no_pings(standin, first_request)
     standin.assert_clean()
 

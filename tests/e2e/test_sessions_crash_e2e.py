@@ -20,7 +20,8 @@ from bot.db import Database, migrate
 from bot.sessions import deliveries, rsvp, settings, store
 from bot.sessions.model import RsvpStatus
 from tests.conftest import BotRunner
-from tests.e2e.crash import read_row, restart_in_process, spawn, wait_for_row  # noqa: F401  (spawn: the fixture)
+from tests.e2e import crash
+from tests.e2e.crash import read_row, wait_for_row
 from tests.standin import StandIn
 
 
@@ -51,12 +52,17 @@ async def wait_for_reminder(db_path: Path, session_id: int, column: str, process
                        f"the reminder was not {column}", process)
 
 
+async def restart_in_process(bot_runner: BotRunner) -> Any:
+    """The bot again, in-process, with the sessions' jobs rebuilt (the shutdown tests use it too)."""
+    return await crash.restart_in_process(bot_runner, "Sessions")
+
+
 def reminders_posted(standin: StandIn) -> list[str]:
     return [m.text for m in standin.messages_in(standin.general) if "Reminder" in m.text]
 
 
 async def test_kill_9_between_claim_and_send_then_restart_delivers_nothing_twice(
-        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:  # noqa: F811
+        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:
     db_path = tmp_path / "cohort.db"
     session_id = await prepare(standin, db_path)
     process = await spawn(COHORT_TEST_PAUSE_AFTER_CLAIM="60")
@@ -67,7 +73,7 @@ async def test_kill_9_between_claim_and_send_then_restart_delivers_nothing_twice
     assert row is not None and row["claimed_at"] and row["sent_at"] is None
     assert reminders_posted(standin) == []
 
-    bot = await restart_in_process(bot_runner, "Sessions")
+    bot = await restart_in_process(bot_runner)
     # At most once: the claimed reminder is marked lost, not sent again.
     assert reminders_posted(standin) == []
     outcomes = {d.kind: d.outcome for d in await deliveries.history(bot.db, session_id)}
@@ -76,7 +82,7 @@ async def test_kill_9_between_claim_and_send_then_restart_delivers_nothing_twice
 
 
 async def test_kill_9_after_sending_then_restart_does_not_send_again(
-        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:  # noqa: F811
+        standin: StandIn, tmp_path: Path, spawn: Any, bot_runner: BotRunner) -> None:
     db_path = tmp_path / "cohort.db"
     session_id = await prepare(standin, db_path)
     process = await spawn()
@@ -86,7 +92,7 @@ async def test_kill_9_after_sending_then_restart_does_not_send_again(
     [posted] = reminders_posted(standin)
     assert "Crash course" in posted and f"<@{standin.alice.id}>" in posted
 
-    bot = await restart_in_process(bot_runner, "Sessions")
+    bot = await restart_in_process(bot_runner)
     assert len(reminders_posted(standin)) == 1
     history = {d.kind: d for d in await deliveries.history(bot.db, session_id)}
     assert history["remind-1m"].outcome == "sent"

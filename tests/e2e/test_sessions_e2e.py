@@ -17,7 +17,7 @@ from bot.sessions import deliveries, rsvp, store
 from bot.sessions.model import RsvpStatus
 from cogs.sessions import Sessions
 from tests.conftest import BotRunner
-from tests.e2e.waiting import wait_for
+from tests.e2e.helpers import wait_for
 from tests.standin import SentMessage, StandIn
 
 

@@ -144,3 +144,34 @@ def bozo_feed() -> str:
             "<description><p>unclosed <b>bold</description></item>"
             "<item><title>Second post</title><link>https://broken.example/2</link><guid>b-2</guid></item>"
             "</channel>")
+
+
+def reddit_post_html(text_html: str, author: str = "someone",
+                     post: str = "https://www.reddit.com/r/x/comments/1a/") -> str:
+    """The HTML of a Reddit self post as its feed carries it (markdown body between SC_OFF/SC_ON)."""
+    return (f'<!-- SC_OFF --><div class="md">{text_html}</div><!-- SC_ON --> &#32; submitted by &#32; '
+            f'<a href="https://www.reddit.com/user/{author}"> /u/{author} </a> <br/> '
+            f'<span><a href="{post}">[link]</a></span> &#32; <span><a href="{post}">[comments]</a></span>')
+
+
+def reddit(items: Sequence[Item], *, subreddit: str = "MachineLearning") -> str:
+    """Reddit's Atom feed (``/r/<sub>/.rss``): ``content type="html"`` whose HTML is escaped twice,
+    so the XML carries ``&amp;lt;div class=&amp;quot;md&amp;quot;&amp;gt;``."""
+    quoted = {'"': "&quot;"}
+    parts = []
+    for item in items:
+        when = (item.published or datetime(2026, 1, 5)).isoformat()
+        twice = escape(escape(item.summary, quoted), quoted)
+        parts.append(
+            f"<entry><author><name>/u/{escape(item.author or 'someone')}</name>"
+            f"<uri>https://www.reddit.com/user/{escape(item.author or 'someone')}</uri></author>"
+            f'<category term="{subreddit}" label="r/{subreddit}"/><content type="html">{twice}</content>'
+            f"<id>{escape(item.guid or item.link or item.title)}</id>"
+            f'<link href="{escape(item.link or "https://www.reddit.com/")}" /><updated>{when}</updated>'
+            f"<published>{when}</published><title>{escape(item.title)}</title></entry>")
+    return ('<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:media="http://search.yahoo.com/mrss/">'
+            f'<category term="{subreddit}" label="r/{subreddit}"/><updated>2026-01-05T11:00:00+00:00</updated>'
+            f'<id>/r/{subreddit}/.rss</id><link rel="self" href="https://www.reddit.com/r/{subreddit}/.rss" '
+            f'type="application/atom+xml" /><link rel="alternate" href="https://www.reddit.com/r/{subreddit}/" '
+            f'type="text/html" /><subtitle>r/{subreddit}</subtitle><title>{subreddit}</title>{"".join(parts)}</feed>')
