@@ -27,6 +27,10 @@ def _scope_text(guild_id: int | None) -> str:
     return "in this server" if guild_id else "in every server I share with you"
 
 
+def _bullets(phrases: list[str]) -> str:
+    return "\n".join(f"• {phrase}" for phrase in phrases)
+
+
 class ForgetButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                    template=r"privacy:forget:(?P<user_id>\d+):(?P<guild_id>\d+):(?P<expires>\d+)"):
     """Confirm for /privacy forget: the user, the scope (0 = everywhere) and the expiry are in the id."""
@@ -78,14 +82,14 @@ class Privacy(commands.GroupCog, group_name="privacy"):
 
     @app_commands.command(name="forget")
     async def forget(self, interaction: discord.Interaction) -> None:
-        """Delete your participation and application data, after a confirm."""
+        """Delete what I store about you (participation, applications, plans…), after a confirm."""
         expires = int((self.bot.clock.now() + CONFIRM_WINDOW).timestamp())
         view = discord.ui.View(timeout=None)
         view.add_item(ForgetButton(interaction.user.id, interaction.guild_id or 0, expires))
+        deleted, kept = privacy.forget_summary()
         await interaction.response.send_message(
-            "This deletes your participation counts, applications, gate records and submitted work "
-            f"{_scope_text(interaction.guild_id)}. Resources you shared and reviews you wrote stay, without your "
-            "name. It cannot be undone. Confirm before "
+            f"This deletes, {_scope_text(interaction.guild_id)}, your:\n{_bullets(deleted)}\n"
+            f"These stay, without your name:\n{_bullets(kept)}\nIt cannot be undone. Confirm before "
             f"{when(self.bot.clock.now() + CONFIRM_WINDOW, 'T')}.", view=view, ephemeral=True,
             allowed_mentions=NO_PINGS)
 
