@@ -105,7 +105,7 @@ class Privacy(commands.GroupCog, group_name="privacy"):
             content=f"Done: {counted(sum(result.deleted.values()), 'record')} deleted and "
                     f"{sum(result.anonymised.values())} anonymised.", view=None, allowed_mentions=NO_PINGS)
         await self._scrub_review_cards(result.review_messages)
-        await self._delete_checkin_cards(result.checkin_cards)
+        await self._delete_public_cards(result.public_cards)
 
     async def _scrub_review_cards(self, cards: tuple[tuple[int, int], ...]) -> None:
         """Review cards repeat the application's answers, so they go too (the record of them already did)."""
@@ -121,13 +121,13 @@ class Privacy(commands.GroupCog, group_name="privacy"):
             except discord.HTTPException as error:
                 log.warning("could not scrub review card %s: %s", message_id, error)
 
-    async def _delete_checkin_cards(self, cards: tuple[tuple[int, int], ...]) -> None:
-        """Study-plan check-in cards quote the member, so they go with their data."""
+    async def _delete_public_cards(self, cards: tuple[tuple[int, int], ...]) -> None:
+        """Check-in and showcase cards quote the member, so they go with their data."""
         for channel_id, message_id in cards:
             try:
                 await self.bot.get_partial_messageable(channel_id).get_partial_message(message_id).delete()
             except discord.HTTPException as error:
-                log.info("could not delete check-in card %s: %s", message_id, error)
+                log.info("could not delete public card %s: %s", message_id, error)
 
 
 async def setup(bot: CohortBot) -> None:

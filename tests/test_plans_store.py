@@ -265,7 +265,7 @@ async def test_privacy_export_and_forget_cover_the_plans_tables(db: Database, cl
     assert {"plans_enrolments.user_id", "plans_progress.user_id", "plans_checkins.user_id"} <= set(exported)
     assert exported["plans_checkins.user_id"][0]["did"] == "x"
     result = await privacy.forget_user(db, user_id=ALICE, guild_id=GUILD)
-    assert result.checkin_cards == ((555, 9001),)  # the public card quoting her goes too
+    assert result.public_cards == ((555, 9001),)  # the public card quoting her goes too
     for table in ("plans_enrolments", "plans_progress", "plans_checkins"):
         assert await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (ALICE,)) == 0
     assert await progress.is_enrolled(db, plan.id, BOB)

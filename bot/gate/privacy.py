@@ -19,6 +19,7 @@ from typing import Any, Literal
 from bot.clock import Clock, to_db
 from bot.db import Database
 from bot.plans import checkins as plan_checkins
+from bot.reviews import submissions as review_submissions
 
 # How long things are kept (the README repeats this).
 PARTICIPATION_KEEP = timedelta(days=400)        # daily counts: a year of reports and streaks
@@ -223,7 +224,9 @@ class ForgetResult:
     deleted: dict[str, int]
     anonymised: dict[str, int]
     review_messages: tuple[tuple[int, int], ...]  # (channel_id, message_id) of deleted applications' cards
-    checkin_cards: tuple[tuple[int, int], ...] = ()  # (channel_id, message_id) of public plan check-ins
+    # (channel_id, message_id) of public posts that quote the member and go with their data: study-plan
+    # check-in cards and peer-review showcase cards.
+    public_cards: tuple[tuple[int, int], ...] = ()
 
     @property
     def total(self) -> int:
@@ -242,6 +245,8 @@ async def forget_user(db: Database, *, user_id: int, guild_id: int | None) -> Fo
             "AND review_message_id IS NOT NULL", (user_id, *extra))
         posted = await plan_checkins.public_cards(db, user_id=user_id, guild_id=guild_id) \
             if "plans_checkins" in schema else []
+        if "reviews_submissions" in schema:
+            posted += await review_submissions.showcase_cards(db, user_id=user_id, guild_id=guild_id)
         for entry in sorted(present, key=lambda e: e.on_forget != "delete"):
             where, extra = _scope(entry.column, guild_id, schema[entry.table])
             if entry.before_forget:

@@ -50,3 +50,8 @@ async def wait_until(condition: Callable[[], Awaitable[Any]], timeout: float = 5
             return result
         await asyncio.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+async def settle(seconds: float = 0.3) -> None:
+    """Let background work that might (wrongly) repeat itself run before asserting it did not."""
+    await asyncio.sleep(seconds)

@@ -19,7 +19,7 @@ from bot.db import Database
 from cogs._buddies_cards import thread_name
 from tests.conftest import BotRunner
 from tests.e2e.any_text import UNESCAPED_MENTION, assert_no_pings, outside_code, texts
-from tests.e2e.waiting import clock_at_real_now, settle, wait_for
+from tests.e2e.helpers import clock_at_real_now, settle, wait_for
 from tests.standin import Reply, StandIn
 
 THREADS_PATH = re.compile(r"^/channels/\d+/threads$")
