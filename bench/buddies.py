@@ -4,6 +4,7 @@ compare with a random shuffle of the same pool against the same history.
 Prints: the time to make the round (pool, timezones and history read from SQLite, matched, written;
 budget 3 s) and the matcher's share of it; pairs repeated within the cooldown; mean shared topics
 per pair; mean time-zone distance per pair (members with a timezone) — each beside the baseline.
+Then the same pool in trios against a history of trios (where repeats are much harder to avoid).
 
 Run: .venv/bin/python bench/buddies.py
 """
@@ -66,6 +67,17 @@ def shuffled(pool: Sequence[Candidate], seed: int) -> list[list[int]]:
     return groups
 
 
+def shuffled_trios(pool: Sequence[Candidate], rounds_count: int) -> list[list[list[int]]]:
+    """``rounds_count`` random rounds of trios (a pair or two for the rest): the trios' history and baseline."""
+    rng = random.Random(rounds_count)
+    ids = [c.user_id for c in pool]
+    found = []
+    for _ in range(rounds_count):
+        rng.shuffle(ids)
+        found.append([ids[i:i + 3] for i in range(0, len(ids), 3)])
+    return found
+
+
 def quality(groups: Sequence[Sequence[int]], pool: Sequence[Candidate], recent: set[Pair]) -> tuple[int, float, float]:
     by_id = {c.user_id: c for c in pool}
     pairs = groups_pairs(groups)
@@ -86,7 +98,7 @@ async def main() -> None:
         everyone = set(range(1, MEMBERS + 1))
         for _ in range(PAST_ROUNDS):
             proposal = await rounds.propose(db, clock, settings, invoker_id=1, present=everyone)
-            await rounds.confirm(db, clock, proposal.id, user_id=1)
+            await rounds.confirm(db, clock, proposal.id, user_id=1, present=everyone)
             clock.advance(timedelta(days=7))
 
         started = time.perf_counter()
@@ -102,6 +114,13 @@ async def main() -> None:
         assert [tuple(g.user_ids) for g in proposal.groups] == list(solved.groups), "the seed replays the round"
         ours = quality(solved.groups, pool, recent)
         base = quality(shuffled(pool, proposal.seed), pool, recent)
+        # Trios (group_size 3) against a history of trios: each member has met twice as many people.
+        trio_recent = {p for g in shuffled_trios(pool, 4) for p in groups_pairs(g)}
+        started = time.perf_counter()
+        trios = solve(pool, trio_recent, group_size=3, seed=proposal.seed)
+        trio_s = time.perf_counter() - started
+        trio_ours = quality(trios.groups, pool, trio_recent)
+        trio_base = quality(shuffled_trios(pool, 1)[0], pool, trio_recent)
         await db.close()
 
     verdict = "OK" if elapsed <= BUDGET_S else "OVER BUDGET"
@@ -113,6 +132,9 @@ async def main() -> None:
     print(f"  {'pairs repeated within the cooldown':38} {ours[0]:>10} {base[0]:>15}")
     print(f"  {'mean shared topics per pair':38} {ours[1]:>10.2f} {base[1]:>15.2f}")
     print(f"  {'mean time-zone distance per pair (h)':38} {ours[2]:>10.2f} {base[2]:>15.2f}")
+    print(f"  trios (group_size 3) against {COOLDOWN} past rounds of trios: matcher {trio_s:.2f} s")
+    print(f"  {'pairs repeated within the cooldown':38} {trio_ours[0]:>10} {trio_base[0]:>15}")
+    print(f"  {'mean shared topics per pair':38} {trio_ours[1]:>10.2f} {trio_base[1]:>15.2f}")
 
 
 if __name__ == "__main__":

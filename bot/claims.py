@@ -25,6 +25,11 @@ from bot.db import Database, Row
 LOST = "lost"
 
 
+class DeliveryFailed(Exception):
+    """Discord would not take a message (channel gone, permission missing): step 2 failed, and the
+    claim is finished as failed, not retried. Raised by a feature's Discord side, caught by its jobs."""
+
+
 def _where(key: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
     return " AND ".join(f"{column} = ?" for column in key), tuple(key.values())
 

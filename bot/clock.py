@@ -19,6 +19,11 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+def real_now() -> datetime:
+    """The wall clock, whatever clock the domain was given: APScheduler arms its jobs on real time."""
+    return datetime.now(UTC)
+
+
 class FakeClock:
     """A clock that only moves when told to; for tests and benchmarks."""
 

@@ -16,10 +16,10 @@ from bot import guild_config
 from bot.db import Database
 from bot.gate.config import GateConfig
 from bot.ui.render import NO_PINGS, cut, safe
+from bot.ui.sending import DMS_CLOSED
 
 log = logging.getLogger("cogs.gate")
 
-DMS_CLOSED = 50007  # Discord: "Cannot send messages to this user"
 
 
 # Who may do what -------------------------------------------------------------------------------

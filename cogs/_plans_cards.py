@@ -6,14 +6,14 @@ timestamps, so every reader sees them in their own timezone.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import discord
 
 from bot.plans.checkins import Checkin
 from bot.plans.model import ItemKind, PlanStatus
-from bot.plans.store import Item, Plan, Unit, due_at, week_start
+from bot.plans.store import Item, Plan, Unit, current_week, due_at, week_start
 from bot.text import counted
 from bot.ui.render import COLOUR, COLOUR_OK, CONTENT, EMBED_DESCRIPTION, FIELD_VALUE, cut, safe, when
 
@@ -70,14 +70,20 @@ def lines_within(lines: list[str], limit: int, more: str) -> str:
     return text
 
 
+LATE_AFTER = timedelta(minutes=10)  # a week card posted later than this after its start says so
+
+
 def week_embed(plan: Plan, unit: Unit, items: list[Item], *, done: set[int] | None = None,
-               heading: str | None = None) -> discord.Embed:
-    """A week: its goals, its items with kind icons, links and due times (``done`` ticks the viewer's)."""
+               heading: str | None = None, posted_at: datetime | None = None) -> discord.Embed:
+    """A week: its goals, its items with kind icons, links and due times (``done`` ticks the viewer's;
+    ``posted_at`` well after the start says the card comes late)."""
     embed = discord.Embed(title=cut(heading or f"Week {unit.number} · {safe(unit.title, 200)}", 256),
                           colour=COLOUR_OK)
     parts = []
     begins = week_start(plan, unit.number)
-    if begins is not None:
+    if begins is not None and posted_at is not None and posted_at - begins > LATE_AFTER:
+        parts.append(f"Started {when(begins, 'F')} ({when(begins, 'R')}); posted late, as I was offline then.")
+    elif begins is not None:
         parts.append(f"Starts {when(begins, 'F')}")
     if unit.goals:
         parts.append("**Goals**\n" + "\n".join(f"• {safe(goal, 300)}" for goal in unit.goals))
@@ -93,25 +99,37 @@ def week_embed(plan: Plan, unit: Unit, items: list[Item], *, done: set[int] | No
 def catch_up_embed(plan: Plan, units: list[Unit], items: list[Item]) -> discord.Embed:
     """Weeks posted late after downtime, together: one line per week (however many weeks were missed)."""
     first, last = units[0].number, units[-1].number
-    embed = discord.Embed(title=cut(f"Catching up: weeks {first}–{last} of {safe(plan.title, 150)}", 256),
-                          colour=COLOUR)
+    weeks = f"week {first}" if first == last else f"weeks {first}–{last}"
+    embed = discord.Embed(title=cut(f"Catching up: {weeks} of {safe(plan.title, 150)}", 256), colour=COLOUR)
     lines = []
     for unit in units:
         mine = [item for item in items if item.unit_id == unit.id]
         kinds = sorted({item.kind for item in mine}, key=list(KIND_ICONS).index)
         lines.append(f"**Week {unit.number} · {safe(unit.title, 150)}** · {counted(len(mine), 'item')} "
                      f"{''.join(KIND_ICONS[kind] for kind in kinds)} · `/plan show week:{unit.number}`")
-    head = ("I was offline when these weeks began, so here they are together. Mark what you finished with "
-            "`/plan done`.\n\n")
+    head = (f"I was offline while {'this week' if first == last else 'these weeks'} ran, so here "
+            f"{'it is' if first == last else 'they are'} in short. Mark what you finished with `/plan done`.\n\n")
     embed.description = head + lines_within(lines, EMBED_DESCRIPTION - len(head), "weeks")
     embed.set_footer(text=cut(f"{plan.title} · {plan.slug}", 2048))
     return embed
 
 
+def started_text(plan: Plan, now: datetime) -> str:
+    """/plan start's answer: when week 1 starts, or which week is running (a start today, or backfilled)."""
+    begins = week_start(plan, 1)
+    current = current_week(plan, now)
+    if begins is not None and begins > now:
+        when_text = f"starts {when(begins, 'F')}"
+    elif current is not None and (running := week_start(plan, current)) is not None:
+        when_text = f"is running: week {current} began {when(running, 'R')}, and its card goes out now"
+    else:
+        when_text = "has already run its course"
+    return (f"**{safe(plan.title, 200)}** {when_text} ({plan.timezone}). Each week's card goes to "
+            f"<#{plan.channel_id}> at the start of the week.")
+
+
 def plan_line(plan: Plan, cohort: int, now: datetime) -> tuple[str, str]:
     """A plan as one field of /plan list."""
-    from bot.plans.store import current_week
-
     status = STATUS_TEXT[plan.status]
     current = current_week(plan, now)
     if current is not None and plan.status is PlanStatus.RUNNING:

@@ -11,16 +11,17 @@ from datetime import datetime
 
 import discord
 
+from bot.claims import DeliveryFailed
+from bot.clock import from_db
 from bot.core import CohortBot
+from bot.plans import posts, store
 from bot.plans.jobs import Where
 from bot.plans.posts import Posted
 from bot.plans.store import Item, Plan, Unit
-from bot.sessions.jobs import DeliveryFailed
 from bot.ui.render import NO_PINGS, cut, safe
+from bot.ui.sending import DMS_CLOSED, mention_chunks
 from cogs._plans_cards import catch_up_embed, checkin_call_text, deadline_text, week_embed, week_name
 from cogs._plans_views import checkin_view, done_view
-from cogs._sessions_cards import mention_chunks
-from cogs._sessions_discord import DMS_CLOSED
 
 log = logging.getLogger("bot.plans")
 
@@ -39,8 +40,9 @@ class PlanMessenger:
         """Post the week's card with its "Mark done" menu, then open its discussion thread."""
         view = done_view(unit, items) if items else discord.utils.MISSING
         try:
-            message = await self._channel(plan).send(embed=week_embed(plan, unit, items), view=view,
-                                                     allowed_mentions=NO_PINGS)
+            message = await self._channel(plan).send(
+                embed=week_embed(plan, unit, items, posted_at=self.bot.clock.now()), view=view,
+                allowed_mentions=NO_PINGS)
         except discord.HTTPException as error:
             raise DeliveryFailed(f"cannot post the week card in <#{plan.channel_id}>: {error}") from error
         thread_id = None
@@ -52,6 +54,22 @@ class PlanMessenger:
         except discord.HTTPException as error:  # the card stands; follow-ups go to the channel
             log.warning("plan %s: could not open the thread for week %s: %s", plan.id, unit.number, error)
         return Posted(message.channel.id, message.id, thread_id)
+
+    async def refresh_cards(self, plan: Plan) -> None:
+        """After a re-import, the weeks already posted show the items as they are now: their cards and
+        "Mark done" menus are redrawn (a card Discord no longer has is left alone)."""
+        for unit in await store.units(self.bot.db, plan.id):
+            card = await posts.card_of_unit(self.bot.db, unit.id)
+            if card is None or not card["channel_id"] or not card["message_id"]:
+                continue
+            items = await store.items(self.bot.db, plan.id, unit_id=unit.id)
+            view = done_view(unit, items) if items else None
+            try:
+                await self.bot.get_partial_messageable(card["channel_id"], guild_id=plan.guild_id).get_partial_message(
+                    card["message_id"]).edit(embed=week_embed(plan, unit, items, posted_at=from_db(card["sent_at"])),
+                                             view=view, allowed_mentions=NO_PINGS)
+            except discord.HTTPException as error:
+                log.warning("plan %s: could not update the card of week %s: %s", plan.id, unit.number, error)
 
     async def catch_up(self, plan: Plan, units: list[Unit], items: list[Item]) -> Posted:
         try:

@@ -11,10 +11,10 @@ from datetime import timedelta
 import discord
 
 from bot import topics
+from bot.claims import DeliveryFailed
 from bot.core import CohortBot
 from bot.guild_config import get_config
 from bot.reviews import store, submissions
-from bot.reviews.jobs import DeliveryFailed
 from bot.reviews.model import Assignment, Review, Status, Submission, averages
 from bot.reviews.notices import Outcome
 from bot.text import counted

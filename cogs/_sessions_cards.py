@@ -17,7 +17,6 @@ from bot.ui.render import COLOUR, COLOUR_BAD, COLOUR_OK, FIELD_NAME, FIELD_VALUE
 RSVP_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't"}
 RSVP_STYLES = {"going": discord.ButtonStyle.success, "maybe": discord.ButtonStyle.secondary,
                "no": discord.ButtonStyle.danger}
-MENTIONS_PER_MESSAGE = 40  # 40 mentions of ≤ 23 characters plus ≤ 1000 of text stay inside 2000 characters
 NOTICE_TEXT_MAX = 1000
 
 ButtonHandler = Callable[[discord.Interaction, int, str], Awaitable[None]]
@@ -194,6 +193,3 @@ def attendance_embed(session: Session, attendees: list[Attendee], minimum_minute
     embed.set_footer(text=f"Session #{session.id}")
     return embed
 
-
-def mention_chunks(user_ids: list[int]) -> list[list[int]]:
-    return [user_ids[i:i + MENTIONS_PER_MESSAGE] for i in range(0, len(user_ids), MENTIONS_PER_MESSAGE)]

@@ -12,16 +12,16 @@ from datetime import timedelta
 import discord
 
 from bot import topics
+from bot.claims import DeliveryFailed
 from bot.core import CohortBot
 from bot.sessions import attendance, members, rsvp, settings, store
-from bot.sessions.jobs import DeliveryFailed
 from bot.sessions.model import Attendee, RsvpStatus, Session
 from bot.sessions.timeparse import format_offset
 from bot.ui.render import NO_PINGS, cut, safe, when
-from cogs._sessions_cards import NOTICE_TEXT_MAX, card_embed, card_view, mention_chunks, recap_embed
+from bot.ui.sending import DMS_CLOSED, mention_chunks
+from cogs._sessions_cards import NOTICE_TEXT_MAX, card_embed, card_view, recap_embed
 
 log = logging.getLogger("bot.sessions")
-DMS_CLOSED = 50007  # Discord: "Cannot send messages to this user"
 EVENT_REASONS = {discord.EventStatus.active: "started", discord.EventStatus.completed: "ended",
                  discord.EventStatus.cancelled: "cancelled"}  # for the audit log
 

@@ -10,9 +10,9 @@ import logging
 
 import discord
 
+from bot.claims import DeliveryFailed
 from bot.core import CohortBot
 from bot.sessions import rsvp, store
-from bot.sessions.jobs import DeliveryFailed
 from bot.sessions.model import RsvpResult, RsvpStatus, Session, SessionFull
 from bot.ui.checks import guild_member
 from bot.ui.render import NO_PINGS, safe

@@ -23,8 +23,8 @@ from bot.core import CohortBot
 from bot.errors import InvalidInput
 from bot.text import counted
 from bot.ui.checks import guild_member, require_manager_or_organiser
-from bot.ui.render import NO_PINGS, cut, safe, when, when_both
-from cogs._buddies_cards import preview_embed, show_embed, status_embed
+from bot.ui.render import CONTENT, NO_PINGS, cut, safe, when, when_both
+from cogs._buddies_cards import checkback_text, mentions, preview_embed, show_embed, status_embed
 from cogs._buddies_threads import BuddyPoster, threads_problem
 from cogs._buddies_views import MetButton, RunButton, run_view
 
@@ -101,7 +101,7 @@ class Buddies(commands.GroupCog, group_name="buddy"):
                 pass
             return
         now = self.bot.clock.now()
-        due = store.next_round_at(settings, await self.zone(guild_id), now)
+        due = await rounds.next_round_at(self.bot.db, settings, await self.zone(guild_id), now)
         checkback = await posting.next_checkback(self.bot.db, guild_id)
         if checkback is not None:
             due = min(due, checkback)
@@ -146,6 +146,13 @@ class Buddies(commands.GroupCog, group_name="buddy"):
     async def zone(self, guild_id: int) -> str:
         return (await guild_config.get_config(self.bot.db, guild_id)).timezone or "UTC"
 
+    async def next_round(self, guild_id: int) -> datetime | None:
+        """When the guild's next scheduled round runs (None: not set up)."""
+        settings = await store.get_settings(self.bot.db, guild_id)
+        if settings is None:
+            return None
+        return await rounds.next_round_at(self.bot.db, settings, await self.zone(guild_id), self.bot.clock.now())
+
     @staticmethod
     def present(guild: discord.Guild) -> set[int]:
         return {m.id for m in guild.members if not m.bot}
@@ -185,16 +192,37 @@ class Buddies(commands.GroupCog, group_name="buddy"):
             chosen = [t for t in await topics_of(self.bot, member.guild.id) if t.role_id in role_ids]
         joined = await store.join(self.bot.db, self.bot.clock, guild_id=member.guild.id, user_id=member.id,
                                   topic_ids=[t.id for t in chosen], note=note)
-        settings = await store.require_settings(self.bot.db, member.guild.id)
-        next_at = store.next_round_at(settings, await self.zone(member.guild.id), self.bot.clock.now())
+        next_at = await self.next_round(member.guild.id)
         names = ", ".join(t.name for t in chosen)
         topic_line = (f"Topics: **{safe(names, 1000)}**." if chosen else
                       "No topics yet (you have no topic roles): you are matched on time zone alone; "
-                      "`/buddy leave` and join with `topics:` to add some.")
+                      "`/buddy edit topics:` adds some.")
         note_line = f"\nYour note: “{safe(joined.note, 250)}”" if joined.note else ""
+        next_line = f"\nThe next round is {when_both(next_at)}; " if next_at else "\n"
         await interaction.response.send_message(
-            f"You joined study buddies. {topic_line}{note_line}\nThe next round is {when_both(next_at)}; "
+            f"You joined study buddies. {topic_line}{note_line}{next_line}"
             "`/buddy skip` sits one out, `/buddy pause` takes a break.", ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="edit")
+    @app_commands.autocomplete(topics=topics_autocomplete)
+    @app_commands.describe(topics="Your new topics, separated by commas (replaces the old ones)",
+                           note="Your new note for your buddies (≤ 200); '-' removes it")
+    async def edit(self, interaction: discord.Interaction, topics: str | None = None, note: str | None = None) -> None:
+        """Change the topics or the note you are matched with."""
+        member = guild_member(interaction)
+        if topics is None and note is None:
+            raise InvalidInput("Give `topics:`, `note:` or both; `/buddy status` shows what you have now.")
+        chosen = None
+        if topics is not None:
+            chosen = await store.parse_topics(self.bot.db, member.guild.id, topics) if topics.strip() else []
+        edited = await store.edit(self.bot.db, guild_id=member.guild.id, user_id=member.id,
+                                  topic_ids=None if chosen is None else [t.id for t in chosen], note=note)
+        names = {t.id: t.name for t in await topics_of(self.bot, member.guild.id)}
+        topic_names = ", ".join(names[i] for i in edited.topic_ids if i in names) or "none"
+        note_text = f"“{safe(edited.note, 250)}”" if edited.note else "none"
+        await interaction.response.send_message(
+            f"Saved. Topics: **{safe(topic_names, 1000)}**. Note: {note_text}. They count from the next round.",
+            ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="leave")
     async def leave(self, interaction: discord.Interaction) -> None:
@@ -214,28 +242,38 @@ class Buddies(commands.GroupCog, group_name="buddy"):
                                    weeks=weeks)
         assert paused.paused_until is not None
         await interaction.response.send_message(
-            f"Paused for {counted(weeks, 'week')}: you are back in the pool on {when(paused.paused_until, 'D')}.",
-            ephemeral=True, allowed_mentions=NO_PINGS)
+            f"Paused for {counted(weeks, 'week')}: you are back in the pool on {when(paused.paused_until, 'D')}. "
+            "`/buddy resume` brings you back sooner.", ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="resume")
+    async def resume(self, interaction: discord.Interaction) -> None:
+        """End a pause or a skip: back in the pool for the next round."""
+        member = guild_member(interaction)
+        await store.resume(self.bot.db, guild_id=member.guild.id, user_id=member.id)
+        next_at = await self.next_round(member.guild.id)
+        when_next = f", on {when_both(next_at)}" if next_at else ""
+        await interaction.response.send_message(f"Welcome back: you are in the pool for the next round{when_next}.",
+                                                ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="skip")
     async def skip(self, interaction: discord.Interaction) -> None:
         """Sit out the next round only."""
         member = guild_member(interaction)
-        await store.skip_next(self.bot.db, guild_id=member.guild.id, user_id=member.id)
         settings = await store.require_settings(self.bot.db, member.guild.id)
-        next_at = store.next_round_at(settings, await self.zone(member.guild.id), self.bot.clock.now())
+        next_at = await rounds.next_round_at(self.bot.db, settings, await self.zone(member.guild.id),
+                                             self.bot.clock.now())
+        await store.skip_next(self.bot.db, guild_id=member.guild.id, user_id=member.id,
+                              next_at=next_at)
         await interaction.response.send_message(
-            f"You will sit out the next round ({when_both(next_at)}) and be back for the one after.",
-            ephemeral=True, allowed_mentions=NO_PINGS)
+            f"You will sit out the next round, on {when_both(next_at)}, and be back for the one after. "
+            "`/buddy resume` undoes it.", ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="status")
     async def status(self, interaction: discord.Interaction) -> None:
         """Whether you are in, the next round, your current buddies and your rounds so far."""
         member = guild_member(interaction)
         found = await history.member_status(self.bot.db, self.bot.clock, member.guild.id, member.id)
-        settings = await store.get_settings(self.bot.db, member.guild.id)
-        next_at = (store.next_round_at(settings, await self.zone(member.guild.id), self.bot.clock.now())
-                   if settings else None)
+        next_at = await self.next_round(member.guild.id)
         names = {t.id: t.name for t in await topics_of(self.bot, member.guild.id)}
         topic_names = [names[i] for i in found.topic_ids if i in names]
         await interaction.response.send_message(embed=status_embed(member.id, found, topic_names, next_at),
@@ -280,8 +318,10 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         if problem:
             warnings.append(f"I cannot create private threads: {problem} Groups are told by DM instead.")
         if opted_in - sitting_out < 2:
-            warnings.append("Fewer than two members are in the next round's pool.")
-        return show_embed(settings, zone, store.next_round_at(settings, zone, self.bot.clock.now()), opted_in,
+            warnings.append("Fewer than two members are in the next round's pool: members sign up with `/buddy join` "
+                            "(paused ones come back with `/buddy resume`).")
+        next_at = await rounds.next_round_at(self.bot.db, settings, zone, self.bot.clock.now())
+        return show_embed(settings, zone, next_at, opted_in,
                           sitting_out, await history.meet_rates(self.bot.db, guild.id), warnings)
 
     @app_commands.command(name="run")
@@ -289,11 +329,16 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         """Preview a round now, then confirm it (organisers)."""
         member = await self.organiser(interaction)
         settings = await store.require_settings(self.bot.db, member.guild.id)
+        # Refused before the (public) deferral, so that the refusal stays the organiser's alone.
+        await rounds.require_pool(self.bot.db, self.bot.clock, member.guild.id, self.present(member.guild))
         await interaction.response.defer(thinking=True)  # a large pool takes a moment to match
         proposal = await rounds.propose(self.bot.db, self.bot.clock, settings, invoker_id=member.id,
                                         present=self.present(member.guild))
-        message = await interaction.followup.send(embed=preview_embed(proposal, settings), view=run_view(proposal.id),
-                                                  allowed_mentions=NO_PINGS, wait=True)
+        _, sitting_out = await store.counts(self.bot.db, self.bot.clock, member.guild.id)
+        embed = preview_embed(proposal, settings, threads_problem=threads_problem(member.guild, settings.channel_id),
+                              sitting_out=sitting_out)
+        message = await interaction.followup.send(embed=embed, view=run_view(proposal.id), allowed_mentions=NO_PINGS,
+                                                  wait=True)
         await rounds.set_preview_message(self.bot.db, proposal.id, message.channel.id, message.id)
 
     async def run_pressed(self, interaction: discord.Interaction, action: str, round_id: int) -> None:
@@ -304,19 +349,27 @@ class Buddies(commands.GroupCog, group_name="buddy"):
             await interaction.response.edit_message(embed=preview_embed(cancelled, settings), view=None,
                                                     allowed_mentions=NO_PINGS)
             return
+        guild = interaction.guild
         try:
-            started = await rounds.confirm(db, clock, round_id, user_id=interaction.user.id)
+            confirmed = await rounds.confirm(db, clock, round_id, user_id=interaction.user.id,
+                                             present=self.present(guild) if guild is not None else None)
         except InvalidInput:
             await self.redraw(await rounds.get_round(db, round_id))
             raise
+        started = confirmed.round
         settings = await store.require_settings(db, started.guild_id)
-        await interaction.response.edit_message(embed=preview_embed(started, settings), view=None,
-                                                allowed_mentions=NO_PINGS)
+        dropped = ""
+        if confirmed.dropped:
+            dropped = (f"Dropped since the preview (left the server or study buddies, paused or skipping): "
+                       f"{mentions(confirmed.dropped)}. The groups they were in were re-formed without them.")
+        await interaction.response.edit_message(embed=preview_embed(started, settings, result=dropped or None),
+                                                view=None, allowed_mentions=NO_PINGS)
         async with self._guild_locks.setdefault(started.guild_id, asyncio.Lock()):
             summary = await self.poster.post_round(await rounds.get_round(db, started.id))
-        await self.redraw(await rounds.get_round(db, started.id), result=summary)
+        result = f"{summary}.\n{dropped}" if dropped else f"{summary}."
+        await self.redraw(await rounds.get_round(db, started.id), result=result)
         await self.arm(started.guild_id)
-        await interaction.followup.send(f"Round #{started.id} is running: {summary}.", ephemeral=True,
+        await interaction.followup.send(cut(f"Round #{started.id} is running: {result}", CONTENT), ephemeral=True,
                                         allowed_mentions=NO_PINGS)
 
     # Check-back and leavers ----------------------------------------------------------------------
@@ -326,6 +379,14 @@ class Buddies(commands.GroupCog, group_name="buddy"):
         if answered.first_yes:
             self.bot.participation.record(answered.group.guild_id, interaction.user.id, buddy_meetings=1)
         await interaction.response.send_message(ANSWER_REPLIES[answer], ephemeral=True, allowed_mentions=NO_PINGS)
+        if interaction.message is not None:
+            # The question shows the group's answers so far, so each member sees where the others stand.
+            by_dm = interaction.guild_id is None
+            try:
+                await interaction.message.edit(content=checkback_text(answered.group, by_dm=by_dm, answers=True),
+                                               allowed_mentions=NO_PINGS)
+            except discord.HTTPException as error:
+                log.info("buddy group %s: check-back not updated: %s", group_id, error)
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
@@ -333,7 +394,7 @@ class Buddies(commands.GroupCog, group_name="buddy"):
             return
         groups = await posting.member_left(self.bot.db, self.bot.clock, payload.guild_id, payload.user.id)
         for group in groups:
-            await self.poster.tell_leaver(self.bot.get_guild(payload.guild_id), group, payload.user.id)
+            await self.poster.tell_leaver(self.bot.get_guild(payload.guild_id), group, payload.user)
 
 
 async def setup(bot: CohortBot) -> None:

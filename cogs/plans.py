@@ -14,16 +14,15 @@ from discord.ext import commands
 from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput, NotAllowed
-from bot.plans import checkins, files, pictures, posts, progress, settings, store
-from bot.plans.files_fields import MAX_FILE_BYTES
+from bot.plans import checkins, files, pictures, posts, progress, reimport, settings, store
 from bot.plans.jobs import JOB_PREFIX, PlanJobs, Where
-from bot.plans.model import PlanStatus, ProgressCard
+from bot.plans.model import PlanDoc, PlanStatus, ProgressCard
 from bot.plans.store import Item, Plan
 from bot.text import counted
 from bot.ui.autocomplete import timezone_autocomplete, topic_autocomplete
-from bot.ui.checks import guild_member, require_organiser
-from bot.ui.render import COLOUR, CONTENT, EMBED_DESCRIPTION, NO_PINGS, cut, safe, when
-from cogs._plans_cards import checkin_embed, lines_within, overview_embed, plan_line, week_embed
+from bot.ui.checks import guild_member, require_manager_or_organiser
+from bot.ui.render import COLOUR, CONTENT, EMBED_DESCRIPTION, NO_PINGS, cut, safe
+from cogs._plans_cards import checkin_embed, lines_within, overview_embed, plan_line, started_text, week_embed
 from cogs._plans_discord import PlanMessenger
 from cogs._plans_views import (
     CheckinButton,
@@ -66,6 +65,12 @@ class Plans(commands.GroupCog, group_name="plan"):
             if job.id.startswith(JOB_PREFIX):
                 job.remove()
 
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """Someone who left the server is no longer reminded or counted in its plans' cohorts."""
+        if not payload.user.bot:
+            await progress.left_server(self.bot.db, self.bot.clock, payload.guild_id, payload.user.id)
+
     async def _wait_for_guild(self, guild_id: int) -> None:
         """Nothing is posted for a guild before it is seeded. With per-guild seeding (``bot.seeding``,
         issue 9) ``ensure_guild`` waits for that guild; without it, for every guild at start."""
@@ -80,12 +85,9 @@ class Plans(commands.GroupCog, group_name="plan"):
         self.bot.dispatch("plan_changed", plan.guild_id, plan.id)
 
     async def _organiser(self, interaction: discord.Interaction) -> discord.Member:
-        """Manage Server, or an organiser (Manage Events or the organiser role), checked now."""
-        member = guild_member(interaction)
-        if interaction.permissions.manage_guild:
-            return member
-        config = await guild_config.get_config(self.bot.db, member.guild.id)
-        return require_organiser(interaction, config.organizer_role_id)
+        """Manage Server or the organiser role (issue 10's organisers), checked now."""
+        config = await guild_config.get_config(self.bot.db, guild_member(interaction).guild.id)
+        return require_manager_or_organiser(interaction, config.organizer_role_id)
 
     async def _is_organiser(self, interaction: discord.Interaction) -> bool:
         try:
@@ -321,14 +323,11 @@ class Plans(commands.GroupCog, group_name="plan"):
         now = self.bot.clock.now()
         mine = await progress.member_progress(self.bot.db, found, who.id, now=now)
         card = ProgressCard(who.display_name, found.title, mine.weeks, mine.current_week, mine.streak,
-                            await progress.due_soon(self.bot.db, found, who.id, now=now))
+                            await progress.due_soon(self.bot.db, found, who.id, now=now), found.timezone)
         png = await asyncio.to_thread(pictures.render_progress_card, card)
-        head = (f"**{safe(who.display_name, 100)}** · **{safe(found.title, 200)}**: {mine.required_done}/"
-                f"{mine.required_total} required items, {counted(mine.units_done, 'week')} complete, check-in "
-                f"streak {mine.streak}.")
-        if share is not None:
-            head = ("Others can now see your progress. " if share else "Your progress is now private. ") + head
-        await interaction.followup.send(cut(f"{head}\n{safe(pictures.describe_progress(card), CONTENT)}", CONTENT),
+        head = "" if share is None else \
+            "Others can now see your progress.\n" if share else "Your progress is now private.\n"
+        await interaction.followup.send(cut(head + safe(pictures.describe_progress(card), CONTENT), CONTENT),
                                         file=discord.File(io.BytesIO(png), filename=f"{found.slug}-progress.png"),
                                         ephemeral=True, allowed_mentions=NO_PINGS)
 
@@ -348,23 +347,31 @@ class Plans(commands.GroupCog, group_name="plan"):
     @app_commands.describe(file="A plan file: Markdown, YAML or JSON (up to 1 MB)", example="An example plan",
                            topic="File it under this topic (default: the file's)",
                            channel="Where the weekly cards go (default: the topic's channel)",
-                           add_links="Add item links missing from the resource library under the topic")
+                           add_links="Add item links missing from the resource library under the topic",
+                           replace="Update the plan with this slug in place; items kept by title keep progress")
     async def import_(self, interaction: discord.Interaction, file: discord.Attachment | None = None,
                       example: str | None = None, topic: str | None = None,
-                      channel: discord.TextChannel | None = None, add_links: bool = False) -> None:
-        """Import a study plan from a file or an example (organisers)."""
+                      channel: discord.TextChannel | None = None, add_links: bool = False,
+                      replace: bool = False) -> None:
+        """Import a study plan from a file or an example, or update one (organisers)."""
         member = await self._organiser(interaction)
         if (file is None) == (example is None):
             raise InvalidInput("Give either `file:` (a .md, .yaml or .json plan file) or `example:`, not both.")
         if file is not None:
-            if file.size > MAX_FILE_BYTES:
-                raise InvalidInput(f"That file is {file.size:,} bytes; plan files can be up to 1 MB.")
+            if file.size > files.MAX_FILE_BYTES:  # refused before downloading it
+                raise InvalidInput(f"That file is {file.size / 1024 / 1024:.1f} MB; a plan file is at most 1 MB, "
+                                   "so split the plan or trim it.")
             await interaction.response.defer(ephemeral=True, thinking=True)
-            doc = files.read_plan(await file.read(), filename=file.filename)
+            # Parsing up to 1 MB (and reading the examples off disk) runs off the event loop.
+            doc = await asyncio.to_thread(files.read_plan, await file.read(), filename=file.filename)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            doc = files.read_example(example or "")
+            doc = await asyncio.to_thread(files.read_example, example or "")
         topic_found = await topics.get_topic(self.bot.db, member.guild.id, topic) if topic else None
+        existing = await store.find_plan(self.bot.db, member.guild.id, store.plan_slug(doc)) if replace else None
+        if existing is not None:
+            await self._reimport(interaction, existing, doc, topic_found.id if topic_found else None, add_links)
+            return
         if topic_found is None and doc.topic:
             topic_found = await topics.get_topic(self.bot.db, member.guild.id, doc.topic)
         created = await store.create_plan(
@@ -381,6 +388,19 @@ class Plans(commands.GroupCog, group_name="plan"):
             f"Imported **{safe(plan.title, 200)}** (`{plan.slug}`): {counted(plan.unit_count, 'week')}, "
             f"{counted(item_count, 'item')}.{links} Start it with `/plan start plan:{plan.slug} date:YYYY-MM-DD`.",
             ephemeral=True, allowed_mentions=NO_PINGS)
+
+    async def _reimport(self, interaction: discord.Interaction, plan: Plan, doc: PlanDoc, topic_id: int | None,
+                        add_links: bool) -> None:
+        done = await reimport.reimport_plan(self.bot.db, self.bot.clock, plan, doc, topic_id=topic_id,
+                                            add_links=add_links)
+        await self._changed(done.plan)
+        await self.messenger.refresh_cards(done.plan)
+        dropped = f", {counted(done.weeks_removed, 'week')} dropped" if done.weeks_removed else ""
+        await interaction.followup.send(
+            f"Updated **{safe(done.plan.title, 200)}** (`{done.plan.slug}`): {counted(done.plan.unit_count, 'week')}"
+            f"{dropped}; {done.kept} items kept with their progress, {done.added} added, {done.removed} removed "
+            "(with their progress). Weeks already posted show the change.", ephemeral=True,
+            allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="export")
     @app_commands.autocomplete(plan=plan_autocomplete)
@@ -409,11 +429,8 @@ class Plans(commands.GroupCog, group_name="plan"):
                                          channel_id=channel.id if channel else interaction.channel_id,
                                          backfill=backfill)
         await self._changed(started)
-        begins = store.week_start(started, 1)
-        assert begins is not None
-        await interaction.response.send_message(
-            f"**{safe(started.title, 200)}** starts {when(begins, 'F')} ({started.timezone}); each week's card goes "
-            f"to <#{started.channel_id}> at the start of the week.", ephemeral=True, allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(started_text(started, self.bot.clock.now()), ephemeral=True,
+                                                allowed_mentions=NO_PINGS)
 
     async def _lifecycle(self, interaction: discord.Interaction, plan: str, action: str) -> None:
         await self._organiser(interaction)

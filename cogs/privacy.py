@@ -27,6 +27,10 @@ def _scope_text(guild_id: int | None) -> str:
     return "in this server" if guild_id else "in every server I share with you"
 
 
+def _bullets(phrases: list[str]) -> str:
+    return "\n".join(f"• {phrase}" for phrase in phrases)
+
+
 class ForgetButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                    template=r"privacy:forget:(?P<user_id>\d+):(?P<guild_id>\d+):(?P<expires>\d+)"):
     """Confirm for /privacy forget: the user, the scope (0 = everywhere) and the expiry are in the id."""
@@ -78,14 +82,14 @@ class Privacy(commands.GroupCog, group_name="privacy"):
 
     @app_commands.command(name="forget")
     async def forget(self, interaction: discord.Interaction) -> None:
-        """Delete your participation and application data, after a confirm."""
+        """Delete what I store about you (participation, applications, plans…), after a confirm."""
         expires = int((self.bot.clock.now() + CONFIRM_WINDOW).timestamp())
         view = discord.ui.View(timeout=None)
         view.add_item(ForgetButton(interaction.user.id, interaction.guild_id or 0, expires))
+        deleted, kept = privacy.forget_summary()
         await interaction.response.send_message(
-            "This deletes your participation counts, applications, gate records and submitted work "
-            f"{_scope_text(interaction.guild_id)}. Resources you shared and reviews you wrote stay, without your "
-            "name. It cannot be undone. Confirm before "
+            f"This deletes, {_scope_text(interaction.guild_id)}, your:\n{_bullets(deleted)}\n"
+            f"These stay, without your name:\n{_bullets(kept)}\nIt cannot be undone. Confirm before "
             f"{when(self.bot.clock.now() + CONFIRM_WINDOW, 'T')}.", view=view, ephemeral=True,
             allowed_mentions=NO_PINGS)
 
@@ -101,7 +105,7 @@ class Privacy(commands.GroupCog, group_name="privacy"):
             content=f"Done: {counted(sum(result.deleted.values()), 'record')} deleted and "
                     f"{sum(result.anonymised.values())} anonymised.", view=None, allowed_mentions=NO_PINGS)
         await self._scrub_review_cards(result.review_messages)
-        await self._delete_checkin_cards(result.checkin_cards)
+        await self._delete_public_cards(result.public_cards)
 
     async def _scrub_review_cards(self, cards: tuple[tuple[int, int], ...]) -> None:
         """Review cards repeat the application's answers, so they go too (the record of them already did)."""
@@ -117,13 +121,13 @@ class Privacy(commands.GroupCog, group_name="privacy"):
             except discord.HTTPException as error:
                 log.warning("could not scrub review card %s: %s", message_id, error)
 
-    async def _delete_checkin_cards(self, cards: tuple[tuple[int, int], ...]) -> None:
-        """Study-plan check-in cards quote the member, so they go with their data."""
+    async def _delete_public_cards(self, cards: tuple[tuple[int, int], ...]) -> None:
+        """Check-in and showcase cards quote the member, so they go with their data."""
         for channel_id, message_id in cards:
             try:
                 await self.bot.get_partial_messageable(channel_id).get_partial_message(message_id).delete()
             except discord.HTTPException as error:
-                log.info("could not delete check-in card %s: %s", message_id, error)
+                log.info("could not delete public card %s: %s", message_id, error)
 
 
 async def setup(bot: CohortBot) -> None:

@@ -70,8 +70,8 @@ class Profile(commands.Cog):
         if who.id != viewer_id and not (await plan_settings.get(self.bot.db, who.guild.id, who.id)).share_progress:
             return ""
         found = await plan_progress.profile_summary(self.bot.db, who.guild.id, who.id, now=self.bot.clock.now())
-        lines = [f"{safe(p.title, 100)}: {p.required_done}/{p.required_total} items · check-in streak {p.streak}"
-                 for p in found]
+        lines = [f"{safe(p.title, 100)}: {p.required_done}/{p.required_total} required items · "
+                 f"check-in streak {p.streak}" for p in found]
         return "\n".join(lines)[:1024]
 
 

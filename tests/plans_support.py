@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.claims import DeliveryFailed
 from bot.plans.jobs import Where
 from bot.plans.model import END_OF_DAY_MINUTE, Due, ItemDoc, ItemKind, PlanDoc, UnitDoc
 from bot.plans.posts import Posted
 from bot.plans.store import Item, Plan, Unit
-from bot.sessions.jobs import DeliveryFailed
 
 GUILD = 1
 ORGANISER = 100

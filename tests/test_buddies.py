@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import topics
 from bot.buddies import cadence, history, intro, posting, rounds, store
 from bot.buddies.model import BuddySettings
-from bot.clock import FakeClock, to_db
+from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
 from bot.gate import privacy
 from bot.guild_config import set_timezone
+from bot.plans import store as plans_store
+from bot.plans.model import ItemDoc, ItemKind, PlanDoc, UnitDoc
 from bot.sessions.members import set_member_timezone
 
 GUILD = 1
@@ -35,7 +38,18 @@ async def join_all(db: Database, clock: FakeClock, *users: int) -> None:
 
 async def run_now(db: Database, clock: FakeClock, settings: BuddySettings, present: set[int]) -> rounds.Round:
     proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present=present)
-    return await rounds.confirm(db, clock, proposal.id, user_id=ALICE)
+    return (await rounds.confirm(db, clock, proposal.id, user_id=ALICE, present=present)).round
+
+
+async def posted_pair(db: Database, clock: FakeClock, settings: BuddySettings,
+                      outcome: str = "created") -> rounds.Round:
+    """Alice and Bob's round, its one group's thread made (or told by DM) and the round posted."""
+    ran = await run_now(db, clock, settings, {ALICE, BOB})
+    [group] = ran.groups
+    await posting.claim_thread(db, group.id)
+    await posting.record_thread(db, group.id, outcome, 9001 if outcome == "created" else None)
+    assert await posting.finish_posting(db, ran.id)
+    return await rounds.get_round(db, ran.id)
 
 
 # Opt-ins ----------------------------------------------------------------------------------------------------
@@ -70,7 +84,7 @@ async def test_topics_are_read_from_slugs_and_names(db: Database, clock: FakeClo
 async def test_the_pool_leaves_out_paused_skipping_and_absent_members(db: Database, clock: FakeClock) -> None:
     await join_all(db, clock, ALICE, BOB, CAROL, DAVE)
     await store.pause(db, clock, guild_id=GUILD, user_id=BOB, weeks=2)
-    await store.skip_next(db, guild_id=GUILD, user_id=CAROL)
+    await store.skip_next(db, guild_id=GUILD, user_id=CAROL, next_at=clock.now() + timedelta(days=7))
     found = await store.pool(db, clock, GUILD, present={ALICE, BOB, CAROL})
     assert [o.user_id for o in found] == [ALICE]
     clock.advance(timedelta(weeks=2, seconds=1))
@@ -80,7 +94,7 @@ async def test_the_pool_leaves_out_paused_skipping_and_absent_members(db: Databa
 async def test_a_skip_lasts_one_round(db: Database, clock: FakeClock) -> None:
     settings = await setup(db, clock)
     await join_all(db, clock, ALICE, BOB, CAROL)
-    await store.skip_next(db, guild_id=GUILD, user_id=CAROL)
+    await store.skip_next(db, guild_id=GUILD, user_id=CAROL, next_at=clock.now() + timedelta(days=7))
     first = await run_now(db, clock, settings, {ALICE, BOB, CAROL})
     assert [g.user_ids for g in first.groups] == [(ALICE, BOB)]
     assert not (await store.require_optin(db, GUILD, CAROL)).skip_next
@@ -94,11 +108,11 @@ async def test_only_the_invoker_confirms_and_only_once(db: Database, clock: Fake
     proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present={ALICE, BOB})
     assert proposal.status == "proposed" and proposal.ran_at is None
     with pytest.raises(NotAllowed, match="Only <@11>"):
-        await rounds.confirm(db, clock, proposal.id, user_id=BOB)
-    ran = await rounds.confirm(db, clock, proposal.id, user_id=ALICE)
+        await rounds.confirm(db, clock, proposal.id, user_id=BOB, present={ALICE, BOB})
+    ran = (await rounds.confirm(db, clock, proposal.id, user_id=ALICE, present={ALICE, BOB})).round
     assert ran.status == "posting" and ran.checkback_at == clock.now() + timedelta(days=3.5)
     with pytest.raises(InvalidInput, match="already posting"):
-        await rounds.confirm(db, clock, proposal.id, user_id=ALICE)
+        await rounds.confirm(db, clock, proposal.id, user_id=ALICE, present={ALICE, BOB})
 
 
 async def test_a_preview_expires_after_five_minutes(db: Database, clock: FakeClock) -> None:
@@ -107,7 +121,7 @@ async def test_a_preview_expires_after_five_minutes(db: Database, clock: FakeClo
     proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present={ALICE, BOB})
     clock.advance(timedelta(minutes=5))
     with pytest.raises(InvalidInput, match="expired after 5 minutes"):
-        await rounds.confirm(db, clock, proposal.id, user_id=ALICE)
+        await rounds.confirm(db, clock, proposal.id, user_id=ALICE, present={ALICE, BOB})
     assert (await rounds.get_round(db, proposal.id)).status == "expired"
 
 
@@ -178,11 +192,7 @@ async def test_a_thread_is_claimed_once_and_the_round_is_posted_when_all_are_mad
 async def test_the_check_back_is_due_halfway_and_asked_once(db: Database, clock: FakeClock) -> None:
     settings = await setup(db, clock)
     await join_all(db, clock, ALICE, BOB)
-    ran = await run_now(db, clock, settings, {ALICE, BOB})
-    [group] = ran.groups
-    await posting.claim_thread(db, group.id)
-    await posting.record_thread(db, group.id, "created", 9001)
-    await posting.finish_posting(db, ran.id)
+    ran = await posted_pair(db, clock, settings)
     assert await posting.due_checkbacks(db, clock, GUILD) == []
     clock.advance(timedelta(days=3, hours=12))
     [due] = await posting.due_checkbacks(db, clock, GUILD)
@@ -287,15 +297,13 @@ async def test_the_intro_names_shared_topics_and_this_plan_week(db: Database, cl
     other = await topics.add_topic(db, clock, guild_id=GUILD, slug="web", name="Web")
     await store.join(db, clock, guild_id=GUILD, user_id=ALICE, topic_ids=[mlops.id, other.id], note="hi")
     await store.join(db, clock, guild_id=GUILD, user_id=BOB, topic_ids=[mlops.id], note="")
-    now = to_db(clock.now())
-    plan_id, _ = await db.execute(
-        "INSERT INTO plans (guild_id, slug, title, status, start_local, created_at, updated_at) "
-        "VALUES (?, 'ml', 'ML basics', 'running', ?, ?, ?)", (GUILD, "2025-12-29T09:00", now, now))
-    for number, title in ((1, "Tensors"), (2, "Training")):
-        unit_id, _ = await db.execute("INSERT INTO plans_units (guild_id, plan_id, number, title) VALUES (?, ?, ?, ?)",
-                                      (GUILD, plan_id, number, title))
-        await db.execute("INSERT INTO plans_items (guild_id, plan_id, unit_id, position, kind, title) "
-                         "VALUES (?, ?, ?, 1, 'reading', ?)", (GUILD, plan_id, unit_id, f"Read {title}"))
+    # A plan that started a week ago (Monday 2025-12-29): its week 2 runs now (Monday 2026-01-05 12:00).
+    doc = PlanDoc("ML basics", units=tuple(
+        UnitDoc(number, title, items=(ItemDoc(ItemKind.READING, f"Read {title}"),))
+        for number, title in ((1, "Tensors"), (2, "Training"), (3, "Serving"))))
+    created = await plans_store.create_plan(db, clock, guild_id=GUILD, doc=doc, created_by=ALICE)
+    await plans_store.start_plan(db, clock, created.plan, start="2025-12-29 09:00", zone="UTC", channel_id=700,
+                                 backfill=True)
     ran = await run_now(db, clock, settings, {ALICE, BOB})
     found = await intro.intro_for(db, clock, ran.groups[0])
     assert found.shared_topics == ("MLOps",)
@@ -324,14 +332,172 @@ async def test_group_size_three_makes_trios(db: Database, clock: FakeClock) -> N
 async def test_a_check_back_cut_short_by_a_crash_is_not_asked_again(db: Database, clock: FakeClock) -> None:
     settings = await setup(db, clock)
     await join_all(db, clock, ALICE, BOB)
-    ran = await run_now(db, clock, settings, {ALICE, BOB})
+    ran = await posted_pair(db, clock, settings)
     [group] = ran.groups
-    await posting.claim_thread(db, group.id)
-    await posting.record_thread(db, group.id, "created", 9001)
-    await posting.finish_posting(db, ran.id)
     clock.advance(timedelta(days=4))
     assert await posting.claim_checkback(db, group.id)  # ... and the process dies before sending
     assert await posting.due_checkbacks(db, clock, GUILD) == []
     await posting.finish_checkbacks(db, clock, GUILD)
     assert (await rounds.get_round(db, ran.id)).status == "checked"
     assert await posting.next_checkback(db, GUILD) is None
+
+
+# Between the preview and Confirm ---------------------------------------------------------------------------
+async def test_a_member_who_left_after_the_preview_is_dropped_and_their_partner_joins_a_group(
+        db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB, CAROL, DAVE)
+    proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present={ALICE, BOB, CAROL, DAVE})
+    assert sorted(len(g.members) for g in proposal.groups) == [2, 2]
+    confirmed = await rounds.confirm(db, clock, proposal.id, user_id=ALICE, present={ALICE, BOB, CAROL})
+    assert confirmed.dropped == (DAVE,)
+    assert [sorted(g.user_ids) for g in confirmed.round.groups] == [[ALICE, BOB, CAROL]]
+    assert (await store.require_optin(db, GUILD, DAVE)).rounds_taken == 0
+
+
+async def test_a_member_who_paused_after_the_preview_is_dropped_too(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB, CAROL)
+    proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present={ALICE, BOB, CAROL})
+    await store.pause(db, clock, guild_id=GUILD, user_id=CAROL, weeks=1)
+    confirmed = await rounds.confirm(db, clock, proposal.id, user_id=ALICE, present={ALICE, BOB, CAROL})
+    assert confirmed.dropped == (CAROL,) and [g.user_ids for g in confirmed.round.groups] == [(ALICE, BOB)]
+
+
+async def test_a_preview_whose_members_all_left_runs_nothing(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present={ALICE, BOB})
+    with pytest.raises(InvalidInput, match="Everyone in this preview has left"):
+        await rounds.confirm(db, clock, proposal.id, user_id=ALICE, present=set())
+    assert (await rounds.get_round(db, proposal.id)).status == "proposed"
+    assert (await store.require_optin(db, GUILD, ALICE)).rounds_taken == 0
+
+
+async def test_a_pair_whose_partner_left_leaves_one_member_alone(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    proposal = await rounds.propose(db, clock, settings, invoker_id=ALICE, present={ALICE, BOB})
+    confirmed = await rounds.confirm(db, clock, proposal.id, user_id=ALICE, present={ALICE})
+    assert confirmed.dropped == (BOB,) and [g.user_ids for g in confirmed.round.groups] == [(ALICE,)]
+
+
+# When the next round is ----------------------------------------------------------------------------------------
+async def test_the_next_round_is_not_a_slot_skipped_after_a_round_run_by_hand(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)  # Monday 2026-01-05 12:00 UTC; slots on Mondays 09:00
+    await join_all(db, clock, ALICE, BOB)
+    assert await rounds.next_round_at(db, settings, "UTC", clock.now()) == datetime(2026, 1, 12, 9, tzinfo=UTC)
+    clock.set(datetime(2026, 1, 10, 12, tzinfo=UTC))  # Saturday: an organiser runs a round by hand
+    await run_now(db, clock, settings, {ALICE, BOB})
+    # Monday's slot is skipped (members would meet twice in two days), and it is the one after that is shown.
+    assert await rounds.next_round_at(db, settings, "UTC", clock.now()) == datetime(2026, 1, 19, 9, tzinfo=UTC)
+    clock.set(datetime(2026, 1, 12, 9, 1, tzinfo=UTC))
+    assert await rounds.run_scheduled(db, clock, settings, present={ALICE, BOB}) is None
+
+
+# Editing, skipping and coming back -----------------------------------------------------------------------------
+async def test_topics_and_note_can_be_changed_without_leaving(db: Database, clock: FakeClock) -> None:
+    topic = await topics.add_topic(db, clock, guild_id=GUILD, slug="mlops", name="MLOps")
+    await join_all(db, clock, ALICE)
+    await db.execute("UPDATE buddies_optins SET rounds_taken = 3 WHERE user_id = ?", (ALICE,))
+    edited = await store.edit(db, guild_id=GUILD, user_id=ALICE, topic_ids=[topic.id], note=None)
+    assert edited.topic_ids == (topic.id,) and edited.note == f"note of {ALICE}" and edited.rounds_taken == 3
+    cleared = await store.edit(db, guild_id=GUILD, user_id=ALICE, topic_ids=None, note="-")
+    assert cleared.note == "" and cleared.topic_ids == (topic.id,)
+    with pytest.raises(InvalidInput, match="201 characters"):
+        await store.edit(db, guild_id=GUILD, user_id=ALICE, topic_ids=None, note="y" * 201)
+    with pytest.raises(NotFound, match="/buddy join"):
+        await store.edit(db, guild_id=GUILD, user_id=BOB, topic_ids=[], note="hi")
+
+
+async def test_joining_again_while_paused_points_to_resume(db: Database, clock: FakeClock) -> None:
+    await join_all(db, clock, ALICE)
+    await store.pause(db, clock, guild_id=GUILD, user_id=ALICE, weeks=3)
+    with pytest.raises(AlreadyExists, match="/buddy resume"):
+        await join_all(db, clock, ALICE)
+
+
+async def test_skipping_while_paused_past_the_next_round_says_so(db: Database, clock: FakeClock) -> None:
+    await join_all(db, clock, ALICE)
+    await store.pause(db, clock, guild_id=GUILD, user_id=ALICE, weeks=3)
+    with pytest.raises(InvalidInput, match=r"paused until <t:\d+:D> anyway.*/buddy resume"):
+        await store.skip_next(db, guild_id=GUILD, user_id=ALICE, next_at=clock.now() + timedelta(days=7))
+    assert not (await store.require_optin(db, GUILD, ALICE)).skip_next
+
+
+async def test_resuming_ends_a_pause_and_a_skip(db: Database, clock: FakeClock) -> None:
+    await join_all(db, clock, ALICE, BOB)
+    await store.pause(db, clock, guild_id=GUILD, user_id=ALICE, weeks=3)
+    await store.skip_next(db, guild_id=GUILD, user_id=BOB, next_at=clock.now() + timedelta(days=7))
+    assert await store.pool(db, clock, GUILD, present=None) == []
+    for user in (ALICE, BOB):
+        await store.resume(db, guild_id=GUILD, user_id=user)
+    assert [o.user_id for o in await store.pool(db, clock, GUILD, present=None)] == [ALICE, BOB]
+
+
+# Groups told by DM ---------------------------------------------------------------------------------------------
+async def test_each_members_dm_is_claimed_once(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    [group] = (await posted_pair(db, clock, settings, "dm")).groups
+    assert await posting.claim_dm(db, clock, group, ALICE, "intro")
+    assert not await posting.claim_dm(db, clock, group, ALICE, "intro")
+    assert await posting.claim_dm(db, clock, group, BOB, "intro")
+    assert await posting.claim_dm(db, clock, group, ALICE, "checkback")
+    await posting.record_dm(db, group.id, ALICE, "intro", 555)
+    await posting.record_dm(db, group.id, BOB, "intro", None)
+    assert await posting.dm_outcomes(db, group.id, "intro") == {ALICE: "sent", BOB: "failed"}
+
+
+async def test_a_group_told_by_dm_is_asked_by_dm_and_counts_in_the_meet_rate(db: Database, clock: FakeClock) -> None:
+    settings = await setup(db, clock)
+    await join_all(db, clock, ALICE, BOB)
+    ran = await posted_pair(db, clock, settings, "dm")
+    clock.advance(timedelta(days=3, hours=12))
+    [due] = await posting.due_checkbacks(db, clock, GUILD)
+    assert due.id == ran.groups[0].id
+    await posting.finish_checkbacks(db, clock, GUILD)  # a crash before the DMs: still due, not skipped
+    assert [g.id for g in await posting.due_checkbacks(db, clock, GUILD)] == [due.id]
+    await posting.record_checkback(db, due.id, None, by_dm=True)
+    await posting.finish_checkbacks(db, clock, GUILD)
+    assert (await rounds.get_round(db, ran.id)).status == "checked"
+    await posting.answer(db, clock, due.id, user_id=BOB, reply="yes")
+    [rate] = await history.meet_rates(db, GUILD)
+    assert (rate.met, rate.groups) == (1, 1)
+
+
+# What the intro suggests -----------------------------------------------------------------------------------------
+def test_a_suggested_time_falls_in_everyones_daytime() -> None:
+    now = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    alone = intro.common_daytime(["Europe/Berlin"], now)
+    assert alone is not None and alone.astimezone(ZoneInfo("Europe/Berlin")).hour == 14  # mid-day, the earliest
+    assert alone - now >= timedelta(days=1)
+    both = intro.common_daytime(["Europe/Berlin", "Asia/Tokyo"], now)
+    assert both is not None
+    assert 9 <= both.astimezone(ZoneInfo("Europe/Berlin")).hour < 21
+    assert 9 <= both.astimezone(ZoneInfo("Asia/Tokyo")).hour < 21
+    assert intro.common_daytime(["America/Los_Angeles", "Europe/Berlin", "Asia/Tokyo"], now) is None
+    assert intro.common_daytime([], now) is None
+
+
+def test_offsets_are_shown_with_their_sign_and_minutes() -> None:
+    now = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    assert intro.utc_offset("Asia/Kolkata", now) == "UTC+05:30"
+    assert intro.utc_offset("America/New_York", now) == "UTC-05:00"
+    assert intro.utc_offset("UTC", now) == "UTC+00:00"
+
+
+def test_the_cooldown_is_told_in_rounds_and_in_time() -> None:
+    assert cadence.rounds_span("weekly", 4) == "4 rounds (about 4 weeks)"
+    assert cadence.rounds_span("biweekly", 3) == "3 rounds (about 6 weeks)"
+    assert cadence.rounds_span("monthly", 1) == "1 round (about 1 month)"
+
+
+async def test_changing_only_the_channel_keeps_an_every_other_week_rhythm(db: Database, clock: FakeClock) -> None:
+    first = await setup(db, clock, cadence_name="biweekly")  # Monday 2026-01-05 12:00 UTC
+    clock.advance(timedelta(days=8))  # Tuesday 13th: 'the next Monday' would be the 19th, a week off the rhythm
+    moved = await setup(db, clock, cadence_name="biweekly", channel_id=501, cooldown_rounds=2)
+    assert moved.anchor == first.anchor and moved.channel_id == 501
+    assert await rounds.next_round_at(db, moved, "UTC", clock.now()) == datetime(2026, 1, 26, 9, tzinfo=UTC)
+    rescheduled = await setup(db, clock, cadence_name="biweekly", weekday=2)
+    assert rescheduled.anchor == datetime(2026, 1, 14, 9)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Iterator
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.buddies.matching import Candidate, Grouping, Pair, pair, pair_weight, solve, zone_closeness
+from bot.buddies.matching import Candidate, Grouping, Pair, pair, pair_weight, solve, without, zone_closeness
+from bot.buddies.repair import swap_out
 
 OFFSETS = st.one_of(st.none(), st.sampled_from([-480, -300, 0, 60, 120, 330, 540, 600]))
 CANDIDATE = st.tuples(st.frozensets(st.integers(1, 6), max_size=3), OFFSETS)
@@ -78,18 +80,6 @@ def test_group_size_three_makes_trios_and_at_most_two_pairs(data: st.DataObject)
     assert sizes[3] == (n - 2 * sizes[2]) // 3
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.data())
-def test_no_repeats_within_the_cooldown_where_avoidable(data: st.DataObject) -> None:
-    pool = data.draw(pools(min_size=2, max_size=10).filter(lambda p: len(p) % 2 == 0))
-    recent = data.draw(histories(pool))
-    grouping = solve(pool, recent, group_size=2, seed=data.draw(st.integers(0, 2**32)))
-    found = repeats_in(grouping, recent)
-    assert found == set(grouping.repeats)
-    if repeat_free_pairing_exists(sorted(c.user_id for c in pool), recent):
-        assert not found
-
-
 def repeat_free_with_a_trio_exists(ids: list[int], recent: set[Pair]) -> bool:
     """Brute force: can an odd pool be split into pairs and one trio none of whom met recently?"""
     for trio in itertools.combinations(ids, 3):
@@ -99,16 +89,82 @@ def repeat_free_with_a_trio_exists(ids: list[int], recent: set[Pair]) -> bool:
     return False
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.data())
-def test_no_repeats_in_an_odd_pool_where_avoidable(data: st.DataObject) -> None:
-    pool = data.draw(pools(min_size=3, max_size=9).filter(lambda p: len(p) % 2 == 1))
+def test_no_repeats_within_the_cooldown_where_avoidable(data: st.DataObject) -> None:
+    """Even pools (pairs) and odd ones (pairs and a trio): a repeat only where brute force finds no way round."""
+    pool = data.draw(pools(min_size=2, max_size=10))
     recent = data.draw(histories(pool))
     grouping = solve(pool, recent, group_size=2, seed=data.draw(st.integers(0, 2**32)))
     found = repeats_in(grouping, recent)
     assert found == set(grouping.repeats)
-    if repeat_free_with_a_trio_exists(sorted(c.user_id for c in pool), recent):
+    ids = sorted(c.user_id for c in pool)
+    avoidable = (repeat_free_pairing_exists(ids, recent) if len(ids) % 2 == 0
+                 else repeat_free_with_a_trio_exists(ids, recent))
+    if avoidable:
         assert not found
+
+
+def splits(ids: list[int], sizes: list[int]) -> Iterator[list[tuple[int, ...]]]:
+    """Brute force: every way to split ``ids`` into groups of ``sizes``."""
+    if not ids:
+        yield []
+        return
+    first = ids[0]
+    for size in set(sizes):
+        rest = list(sizes)
+        rest.remove(size)
+        for others in itertools.combinations(ids[1:], size - 1):
+            group = (first, *others)
+            for tail in splits([u for u in ids if u not in group], rest):
+                yield [group, *tail]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_no_repeats_in_trios_where_avoidable(data: st.DataObject) -> None:
+    """With ``group_size`` 3 (trios and one or two pairs), a repeat only where no split avoids one."""
+    pool = data.draw(pools(min_size=4, max_size=8))
+    recent = data.draw(histories(pool))
+    grouping = solve(pool, recent, group_size=3, seed=data.draw(st.integers(0, 2**32)))
+    found = repeats_in(grouping, recent)
+    assert found == set(grouping.repeats)
+    n = len(pool)
+    sizes = [3] * ((n - 2 * {0: 0, 1: 2, 2: 1}[n % 3]) // 3) + [2] * {0: 0, 1: 2, 2: 1}[n % 3]
+    if any(not any(pair(a, b) in recent for g in split for a, b in itertools.combinations(g, 2))
+           for split in splits(sorted(c.user_id for c in pool), sizes)):
+        assert not found
+
+
+def test_swaps_between_trios_take_out_a_repeat() -> None:
+    # 1 and 2 met; the matcher's trio (1, 2, 3) becomes (1, 3, x) and (2, y, z) or the like.
+    met = {pair(1, 2)}
+    groups = [[1, 2, 3], [4, 5, 6]]
+    repaired = swap_out(groups, lambda a, b: pair(a, b) not in met, lambda a, b: 1.0)
+    assert sorted(map(sorted, repaired)) != sorted(map(sorted, groups))
+    assert all(pair(a, b) not in met for g in repaired for a, b in itertools.combinations(g, 2))
+    assert sorted(len(g) for g in repaired) == [3, 3]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.sampled_from([2, 3]))
+def test_dropping_members_before_confirm_keeps_everyone_else_in_one_group(data: st.DataObject,
+                                                                         group_size: int) -> None:
+    pool = data.draw(pools(min_size=2))
+    recent = data.draw(histories(pool))
+    before = solve(pool, recent, group_size=group_size, seed=3)
+    ids = [c.user_id for c in pool]
+    gone = set(data.draw(st.lists(st.sampled_from(ids), max_size=len(ids) - 1, unique=True)))
+    staying = [c for c in pool if c.user_id not in gone]
+    after = without(before, gone, staying, recent, seed=3)
+    assert everyone_once(after, staying)
+    # Nobody is left alone unless only one stays; groups untouched by the leavers stay together
+    # (one of them may take in a member left on their own).
+    assert all(len(g) > 1 for g in after.groups) or len(staying) == 1
+    untouched = [g for g in before.groups if not gone & set(g)]
+    assert all(any(set(g) <= set(a) for a in after.groups) for g in untouched)
+    assert max(len(g) for g in after.groups) <= 4
+    assert set(after.repeats) == repeats_in(after, recent)
 
 
 @settings(max_examples=100, deadline=None)

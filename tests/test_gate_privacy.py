@@ -25,6 +25,16 @@ async def test_every_column_holding_a_user_id_is_registered(db: Database) -> Non
     assert await privacy.missing_registered_columns(db) == []
 
 
+def test_forget_names_every_kind_of_data_it_deletes() -> None:
+    """/privacy forget's confirmation is generated from USER_DATA: every deleted column says what it is."""
+    unnamed = [(e.table, e.column) for e in privacy.USER_DATA if e.on_forget == "delete" and not e.what]
+    assert unnamed == []
+    deleted, kept = privacy.forget_summary()
+    assert any("study-plan" in phrase for phrase in deleted)
+    assert any("study-buddy" in phrase for phrase in deleted)
+    assert "resources you shared" in kept and len(deleted) == len(set(deleted))
+
+
 async def test_an_unregistered_user_column_is_found(db: Database) -> None:
     await db.execute("CREATE TABLE widgets (id INTEGER PRIMARY KEY, guild_id INTEGER, owner_id INTEGER, "
                      "approved_by INTEGER, channel_id INTEGER)")

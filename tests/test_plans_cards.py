@@ -9,9 +9,9 @@ from bot.db import Database
 from bot.plans import store
 from bot.plans.model import MAX_ITEMS_PER_UNIT, MAX_UNITS, Due, ItemDoc, ItemKind, PlanDoc, UnitDoc
 from bot.ui.render import EMBED_DESCRIPTION
-from cogs._plans_cards import catch_up_embed, duration, item_line, week_embed
+from cogs._plans_cards import catch_up_embed, duration, item_line, started_text, week_embed
 from cogs._plans_views import OPTIONS_PER_SELECT, done_view
-from tests.plans_support import GUILD, ORGANISER
+from tests.plans_support import GUILD, ORGANISER, small_doc
 
 
 def test_durations_read_as_people_say_them() -> None:
@@ -52,3 +52,28 @@ async def test_an_item_line_shows_kind_link_estimate_library_and_due(db: Databas
     plan = await store.start_plan(db, clock, plan, start="2027-01-04 09:00", zone="Europe/Berlin")
     assert item_line(plan, item).endswith("due <t:1799621940:f>")
     assert item_line(plan, item, done=True).startswith("✅ ")
+
+
+async def test_a_start_today_after_the_hour_says_week_1_is_running_and_its_card_goes_out(
+        db: Database, clock: FakeClock) -> None:
+    clock.set(datetime(2027, 3, 15, 14, tzinfo=UTC))  # Monday 15:00 in Berlin
+    plan = (await store.create_plan(db, clock, guild_id=GUILD, doc=small_doc(), created_by=ORGANISER,
+                                    channel_id=5)).plan
+    plan = await store.start_plan(db, clock, plan, start="2027-03-15 09:00", zone="Europe/Berlin")
+    text = started_text(plan, clock.now())
+    assert "is running: week 1 began <t:1805097600:R>, and its card goes out now (Europe/Berlin)" in text
+    clock.set(datetime(2027, 3, 15, 7, tzinfo=UTC))
+    assert "starts <t:1805097600:F>" in started_text(plan, clock.now())
+
+
+async def test_a_week_card_posted_late_says_so(db: Database, clock: FakeClock) -> None:
+    clock.set(datetime(2027, 3, 1, tzinfo=UTC))
+    plan = (await store.create_plan(db, clock, guild_id=GUILD, doc=small_doc(), created_by=ORGANISER,
+                                    channel_id=5)).plan
+    plan = await store.start_plan(db, clock, plan, start="2027-03-15 09:00", zone="Europe/Berlin")
+    unit = (await store.units(db, plan.id))[0]
+    items = await store.items(db, plan.id, unit_id=unit.id)
+    on_time = week_embed(plan, unit, items, posted_at=datetime(2027, 3, 15, 8, 0, 5, tzinfo=UTC))
+    late = week_embed(plan, unit, items, posted_at=datetime(2027, 3, 17, 8, tzinfo=UTC))
+    assert (on_time.description or "").startswith("Starts <t:1805097600:F>")
+    assert (late.description or "").startswith("Started <t:1805097600:F> (<t:1805097600:R>); posted late")

@@ -297,6 +297,37 @@ def test_json_problems_name_the_unit_and_item() -> None:
 
 
 # Examples ---------------------------------------------------------------------------------------
+# The course's tentative syllabus as issue 10 publishes it: each week's title, then its topics.
+CS329S_SYLLABUS = [
+    ("Overview of ML systems design", "When to use ML; ML in research vs. in production; ML systems vs. traditional "
+     "software; ML production myths; ML applications; case studies"),
+    ("Iterative process", "Principles of a good ML system; the iterative process; scoping the project"),
+    ("Data management", "Challenges of real-world data; collecting, storing and handling massive data; layers of the "
+     "data pipeline; data processor and monitor; data controller; data storage; data ingestion and database "
+     "engines"),
+    ("Creating training datasets", "Feature engineering; data labeling; data leakage; partitioning, slicing and "
+     "sampling"),
+    ("Building and training models", "Baselines; model selection; training, debugging and experiment tracking; "
+     "distributed training; evaluation and benchmarking; AutoML"),
+    ("Deployment", "Inference constraints; model compression and optimization; training vs. serving skew; concept "
+     "drift; server-side vs. client-side ML; releasing strategies; deployment evaluation"),
+    ("Project milestone and discussion", "Ethical concerns"),
+    ("Monitoring and maintenance", "What to monitor; metrics, logging, tags and alerts; updates and rollbacks; "
+     "iterative improvement"),
+    ("Hardware and infrastructure", "Architectural choices; hardware design; edge devices; clouds vs. private data "
+     "centers; the future of high-performance computing"),
+    ("Integrating ML into business", "Model performance vs. business goals vs. user experience; team structure; "
+     "why ML projects fail; best practices; the state of ML in production"),
+]
+
+
+def test_the_example_weeks_and_their_topics_are_the_courses_syllabus() -> None:
+    doc = read_example("ml-systems-design")
+    weeks = [(unit.title, [i.title for i in unit.items if i.kind is ItemKind.DISCUSSION]) for unit in doc.units]
+    expected = [(title, [t[0].upper() + t[1:] for t in topics.split("; ")]) for title, topics in CS329S_SYLLABUS]
+    assert weeks == expected
+
+
 def test_the_ml_systems_design_example_follows_the_course() -> None:
     assert "ml-systems-design" in list_examples()
     doc = read_example("ml-systems-design")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -96,10 +97,10 @@ async def test_a_deadline_already_past_is_not_reminded(db: Database, clock: Fake
     assert statuses["deadline:1:6:1439"] == "skipped" and statuses["checkin:1"] == "skipped"
 
 
-async def test_after_downtime_recent_weeks_come_late_and_older_ones_on_one_catch_up_card(
+async def test_after_downtime_the_running_week_comes_late_and_ended_ones_on_one_catch_up_card(
         db: Database, clock: FakeClock, jobs: PlanJobs, notifier: RecordingNotifier) -> None:
     plan = await running_plan(db, clock, weeks=5)
-    clock.set(START + timedelta(days=21, hours=20))  # week 4 began 20 h ago; weeks 1-3 were missed
+    clock.set(START + timedelta(days=21, hours=20))  # week 4 began 20 h ago; weeks 1-3 ended unseen
     sent = await jobs.post_due(plan.id)
     assert "catchup:1-3" in sent and "card:4" in sent
     assert [k for k in notifier.kinds() if k[0] in ("card", "catchup")] == [("catchup", 3), ("card", 4)]
@@ -112,6 +113,15 @@ async def test_a_running_week_missed_for_days_still_gets_its_card(db: Database, 
     plan = await running_plan(db, clock)
     clock.set(START + timedelta(days=3))
     assert await jobs.post_due(plan.id) == ["card:1"]
+
+
+async def test_a_week_that_ended_an_hour_ago_goes_on_the_catch_up_card(
+        db: Database, clock: FakeClock, jobs: PlanJobs, notifier: RecordingNotifier) -> None:
+    plan = await running_plan(db, clock)
+    clock.set(START + timedelta(days=7, hours=1))  # week 1 ended unseen an hour ago; week 2 runs
+    sent = await jobs.post_due(plan.id)
+    assert "catchup:1-1" in sent and "card:2" in sent and "card:1" not in sent
+    assert [k for k in notifier.kinds() if k[0] in ("card", "catchup")] == [("catchup", 1), ("card", 2)]
 
 
 async def test_a_paused_plan_posts_nothing_and_has_no_job(db: Database, clock: FakeClock, jobs: PlanJobs,
@@ -171,3 +181,52 @@ async def test_an_unexpected_error_is_retried_later_not_in_a_loop(db: Database, 
     job = scheduler.get_job(job_id(plan.id))
     assert job is not None and job.trigger.run_date == now + RETRY_AFTER  # the check-in call, not at once
     assert "checkin:1" not in await posts.taken_keys(db, plan.id)
+
+
+async def test_a_one_day_unit_asks_for_check_ins_halfway_not_with_its_card(db: Database, clock: FakeClock,
+                                                                          jobs: PlanJobs) -> None:
+    clock.set(datetime(2027, 3, 1, tzinfo=UTC))
+    doc = replace(small_doc(weeks=2), unit_days=1)
+    created = await store.create_plan(db, clock, guild_id=GUILD, doc=doc, created_by=ORGANISER, channel_id=555)
+    plan = await store.start_plan(db, clock, created.plan, start="2027-03-15 09:00", zone="Europe/Berlin")
+    events = {event.key: event for event in posts.planned(plan, await store.items(db, plan.id),
+                                                              await store.units(db, plan.id))}
+    assert events["card:1"].at == START and events["checkin:1"].at == START + timedelta(hours=12)
+    assert events["card:2"].at == START + timedelta(days=1)
+
+
+async def test_a_28_day_unit_asks_on_its_last_day(db: Database, clock: FakeClock, jobs: PlanJobs) -> None:
+    clock.set(datetime(2027, 3, 1, tzinfo=UTC))
+    doc = replace(small_doc(weeks=2), unit_days=28)
+    created = await store.create_plan(db, clock, guild_id=GUILD, doc=doc, created_by=ORGANISER, channel_id=555)
+    plan = await store.start_plan(db, clock, created.plan, start="2027-03-15 09:00", zone="Europe/Berlin")
+    events = {event.key: event for event in posts.planned(plan, await store.items(db, plan.id),
+                                                              await store.units(db, plan.id))}
+    # 27 days on, past the DST change of 2027-03-28: still 09:00 in Berlin, now 07:00 UTC
+    assert events["checkin:1"].at == datetime(2027, 4, 11, 7, tzinfo=UTC)
+    assert events["deadline:1:6:1439"].at == datetime(2027, 3, 20, 22, 59, tzinfo=UTC)  # a day before +6d 23:59
+
+
+async def test_a_half_hour_timezone_reminds_24_hours_before_local_end_of_week(
+        db: Database, clock: FakeClock, jobs: PlanJobs, notifier: RecordingNotifier) -> None:
+    clock.set(datetime(2027, 3, 1, tzinfo=UTC))
+    created = await store.create_plan(db, clock, guild_id=GUILD, doc=small_doc(), created_by=ORGANISER,
+                                      channel_id=555)
+    plan = await store.start_plan(db, clock, created.plan, start="2027-03-15 09:00", zone="Asia/Kolkata")
+    assert store.week_start(plan, 1) == datetime(2027, 3, 15, 3, 30, tzinfo=UTC)
+    reading = (await store.items(db, plan.id))[0]
+    assert store.due_at(plan, reading) == datetime(2027, 3, 21, 18, 29, tzinfo=UTC)  # Sunday 23:59 IST
+    await progress.join(db, clock, plan, ALICE)
+    clock.set(datetime(2027, 3, 20, 18, 29, tzinfo=UTC))
+    assert "deadline:1:6:1439" in await jobs.post_due(plan.id)
+
+
+async def test_a_deadline_with_no_one_enrolled_sends_nothing_and_is_settled(
+        db: Database, clock: FakeClock, jobs: PlanJobs, notifier: RecordingNotifier) -> None:
+    plan = await running_plan(db, clock)
+    clock.set(START + timedelta(days=5, hours=23))  # a day before the end-of-week deadline; no one joined
+    assert "deadline:1:6:1439" not in await jobs.post_due(plan.id)
+    assert not [s for s in notifier.sent if s[0] in ("deadline", "dm")]
+    statuses = {row["key"]: row["status"] for row in await posts.history(db, plan.id)}
+    assert statuses["deadline:1:6:1439"] == "skipped"
+    assert await jobs.post_due(plan.id) == []

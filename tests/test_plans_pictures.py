@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from dataclasses import replace
 from typing import cast
 
 from PIL import Image, ImageChops
@@ -125,7 +126,8 @@ def test_a_title_is_cut_with_an_ellipsis_to_its_width() -> None:
 def test_the_board_in_words_gives_every_week_and_the_viewers_own_counts() -> None:
     text = describe_board(board())
     assert text.startswith("Cohort board for ML systems design: 40 members · week 2 of 3.")
-    assert "Week 2 (current), Week 2 topics: 20 of 40 finished, 50% of items done; you 2 of 3." in text
+    assert ("Week 2 (current), Week 2 topics: 20 of 40 finished, 50% of required items done; you 2 of 3 "
+            "required.") in text
     assert "you" not in describe_board(board(viewer=None))
     assert "no one has joined yet" in describe_board(board(cohort=0))
     assert "40 members · all 3 weeks have ended." in describe_board(board(current=4))
@@ -200,4 +202,12 @@ def test_the_card_in_words_gives_counts_streak_and_due_soon() -> None:
     assert "check-in streak: 3 weeks" in text and "Due soon: Assignment 1 (Fri 18:00)." in text
     assert "Week 2 (current): 3 of 6 done; to do: Item 2.1, Item 2.3, Item 2.5." in text
     assert "Week 3: 3 of 6 done." in text  # weeks ahead list no to-dos
+    assert "· 0 of 3 weeks complete." in text.splitlines()[0]
+
+
+def test_due_times_on_the_card_say_which_timezone_they_are_in() -> None:
+    """A picture cannot hold a Discord timestamp, so the reader is told whose wall time "Fri 18:00" is."""
+    zoned = replace(progress(), timezone="Asia/Kolkata")
+    assert "Due soon (Asia/Kolkata time): Assignment 1 (Fri 18:00)." in describe_progress(zoned)
+    assert not same(decode(render_progress_card(zoned)), decode(render_progress_card(progress())))
     assert len(describe_progress(progress(weeks=52, items=50))) <= 1800

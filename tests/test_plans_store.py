@@ -121,6 +121,17 @@ async def test_a_start_in_the_past_is_refused_unless_backfilled(db: Database, cl
     assert keys == {"card:1": "skipped", "checkin:1": "skipped", "deadline:1:6:1439": "skipped"}
 
 
+async def test_a_start_today_at_an_hour_already_gone_runs_week_1_at_once(db: Database, clock: FakeClock) -> None:
+    clock.set(datetime(2027, 3, 15, 14, tzinfo=UTC))  # Monday 15:00 in Berlin
+    plan = await created(db, clock)
+    plan = await store.start_plan(db, clock, plan, start="2027-03-15", zone="Europe/Berlin")  # 09:00 today
+    assert plan.status is PlanStatus.RUNNING and store.current_week(plan, clock.now()) == 1
+    assert await posts.history(db, plan.id) == []  # nothing counted as posted: week 1's card is still due
+    yesterday = await created(db, clock, slug="other")
+    with pytest.raises(InvalidInput, match="in the past"):
+        await store.start_plan(db, clock, yesterday, start="2027-03-14 23:30", zone="Europe/Berlin")
+
+
 async def test_bad_start_dates_say_what_to_type(db: Database, clock: FakeClock) -> None:
     plan = await created(db, clock)
     for text in ("next monday", "2027-02-30", "2027-01-04 25:00"):
@@ -254,7 +265,7 @@ async def test_privacy_export_and_forget_cover_the_plans_tables(db: Database, cl
     assert {"plans_enrolments.user_id", "plans_progress.user_id", "plans_checkins.user_id"} <= set(exported)
     assert exported["plans_checkins.user_id"][0]["did"] == "x"
     result = await privacy.forget_user(db, user_id=ALICE, guild_id=GUILD)
-    assert result.checkin_cards == ((555, 9001),)  # the public card quoting her goes too
+    assert result.public_cards == ((555, 9001),)  # the public card quoting her goes too
     for table in ("plans_enrolments", "plans_progress", "plans_checkins"):
         assert await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (ALICE,)) == 0
     assert await progress.is_enrolled(db, plan.id, BOB)

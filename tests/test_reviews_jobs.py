@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.claims import DeliveryFailed
 from bot.clock import FakeClock, to_db
 from bot.db import Database
 from bot.plans.schedule import format_anchor
 from bot.reviews import notices, reviewing, rounds, store, submissions
-from bot.reviews.jobs import DeliveryFailed, ReviewJobs
+from bot.reviews.jobs import ReviewJobs
 from bot.reviews.model import Assignment, Review, Status, Submission
 from bot.reviews.plansync import sync_plan_assignments
 

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.claims import DeliveryFailed
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.participation import ParticipationRecorder
 from bot.sessions import attendance, deliveries, rsvp, settings, store
 from bot.sessions.deliveries import Outcome
-from bot.sessions.jobs import DeliveryFailed, SessionJobs
+from bot.sessions.jobs import SessionJobs
 from bot.sessions.model import Attendee, RsvpStatus, Session
 from bot.sessions.recurrence import Repeat
 

@@ -88,3 +88,10 @@ def describe(cadence: Cadence, weekday: int, hour: int, zone: str) -> str:
     when = {"weekly": f"every {WEEKDAYS[weekday]}", "biweekly": f"every other {WEEKDAYS[weekday]}",
             "monthly": f"the first {WEEKDAYS[weekday]} of each month"}[cadence]
     return f"{when} at {hour:02d}:00 ({zone})"
+
+
+def rounds_span(cadence: Cadence, rounds: int) -> str:
+    """``"4 rounds (about 4 months)"``: how long a number of rounds lasts at this cadence."""
+    unit, per_round = {"weekly": ("week", 1), "biweekly": ("week", 2), "monthly": ("month", 1)}[cadence]
+    amount = rounds * per_round
+    return f"{rounds} round{'s' if rounds != 1 else ''} (about {amount} {unit}{'s' if amount != 1 else ''})"

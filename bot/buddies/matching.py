@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from bot.buddies import repair
+
 TOPIC_WEIGHT = 1.0        # per shared topic
 MAX_SHARED_TOPICS = 4     # more shared topics than this add nothing
 ZONE_WEIGHT = 2.0         # same offset: +2; 12 hours or more apart: 0
@@ -31,6 +33,7 @@ JITTER = 0.25             # at most; breaks ties differently from round to round
 CANDIDATES = 8            # top-k partners kept per member
 BLOCK = 100               # members matched together at most
 EXHAUSTIVE = 40           # an odd pool up to this size tries every member as the odd one to avoid a repeat
+TRIO_SEARCH = 15          # a trio pool up to this size is searched for a split without repeats
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,11 @@ def solve(pool: Sequence[Candidate], recent: Iterable[Pair], *, group_size: int,
     pairs, odd = solver.pairs()
     if group_size == 3:
         groups = solver.trios(pairs, odd)
+        if solver.has_repeat(groups):
+            groups = repair.swap_out(groups, solver.allowed, solver.weight)
+        if solver.has_repeat(groups) and len(members) <= TRIO_SEARCH:
+            groups = repair.repeat_free_split(sorted(members), trio_sizes(len(members)), solver.allowed,
+                                              solver.weight) or groups
     else:
         groups = solver.add_odd(pairs, odd)
         if odd is not None and solver.has_repeat(groups) and len(members) <= EXHAUSTIVE:
@@ -119,6 +127,38 @@ def solve(pool: Sequence[Candidate], recent: Iterable[Pair], *, group_size: int,
     ordered = tuple(sorted(tuple(sorted(g)) for g in groups))
     repeats = frozenset(p for g in ordered for p in _pairs_in(g) if p in recent_pairs)
     return Grouping(ordered, repeats)
+
+
+def without(grouping: Grouping, gone: Iterable[int], pool: Sequence[Candidate], recent: Iterable[Pair], *,
+            seed: int) -> Grouping:
+    """``grouping`` after ``gone`` members dropped out (between an organiser's preview and Confirm).
+
+    Groups that keep two or more members stay as they were. Members left on their own are grouped
+    again among themselves (:func:`solve`); a single one joins the pair (else the group) they fit
+    best, avoiding recent partners. ``pool`` describes at least everyone who stays.
+    """
+    out = set(gone)
+    kept = [tuple(u for u in g if u not in out) for g in grouping.groups]
+    groups = [list(g) for g in kept if len(g) > 1]
+    orphans = sorted(g[0] for g in kept if len(g) == 1)
+    members = {c.user_id: c for c in pool}
+    recent_pairs = set(recent)
+    if len(orphans) > 1 or (orphans and not groups):
+        groups += [list(g) for g in solve([members[u] for u in orphans], recent_pairs, group_size=2,
+                                           seed=seed).groups]
+    elif orphans:
+        solver = _Solver(members, recent_pairs, seed)
+        smallest = min(len(g) for g in groups)
+        best = solver.best_group(orphans[0], [g for g in groups if len(g) == smallest])
+        best.append(orphans[0])
+    ordered = tuple(sorted(tuple(sorted(g)) for g in groups))
+    return Grouping(ordered, frozenset(p for g in ordered for p in _pairs_in(g) if p in recent_pairs))
+
+
+def trio_sizes(count: int) -> list[int]:
+    """The group sizes ``group_size`` 3 makes of ``count`` members: trios, and one or two pairs for the rest."""
+    pair_groups = {0: 0, 1: 2, 2: 1}[count % 3]
+    return [3] * ((count - 2 * pair_groups) // 3) + [2] * pair_groups
 
 
 def _pairs_in(group: Sequence[int]) -> list[Pair]:
@@ -220,7 +260,7 @@ class _Solver:
         """
         if odd is None:
             return pairs
-        best = self._best_pair(odd, pairs)
+        best = self.best_group(odd, pairs)
         if self.conflicts(odd, best) == 0:
             best.append(odd)
             return pairs
@@ -229,7 +269,7 @@ class _Solver:
                 if not self.allowed(odd, keep):
                     continue
                 others = [p for i, p in enumerate(pairs) if i != index]
-                target = self._best_pair(out, others) if others else None
+                target = self.best_group(out, others) if others else None
                 if target is not None and self.conflicts(out, target) == 0:
                     pairs[index] = [odd, keep]
                     target.append(out)
@@ -251,7 +291,7 @@ class _Solver:
                 return groups
         return None
 
-    def _best_pair(self, user: int, pairs: list[list[int]]) -> list[int]:
+    def best_group(self, user: int, pairs: list[list[int]]) -> list[int]:
         return min(pairs, key=lambda g: (self.conflicts(user, g), -self.fit(user, g), g))
 
     def trios(self, pairs: list[list[int]], odd: int | None) -> list[list[int]]:

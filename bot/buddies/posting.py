@@ -1,8 +1,10 @@
 """After the groups are made: threads claimed before they are created, check-backs, answers, leavers.
 
 Every post is claimed in the database before it is sent, so a restart never sends it twice:
-a thread goes ``pending`` → ``claimed`` → ``created`` (or ``dm`` / ``failed``), a check-back
-``pending`` → ``claimed`` → ``sent``.
+a thread goes ``pending`` → ``claimed`` → ``created`` (or ``dm`` / ``alone`` / ``failed``), a
+thread's check-back ``pending`` → ``claimed`` → ``sent``, and each direct message (the buddies of a
+group told by DM, the lone member's notice, a DM group's check-back) is claimed per member
+(:func:`claim_dm`), so a group whose DMs a crash cut short is resumed for the others only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bot.db import Database
 from bot.errors import InvalidInput, NotAllowed
 
 THREAD_OUTCOMES = ("created", "dm", "alone", "failed")
+DM_KINDS = ("intro", "alone", "checkback")
 
 
 async def rounds_posting(db: Database, guild_id: int) -> list[Round]:
@@ -60,10 +63,15 @@ async def finish_posting(db: Database, round_id: int) -> bool:
 
 # Check-back ----------------------------------------------------------------------------------------
 async def due_checkbacks(db: Database, clock: Clock, guild_id: int) -> list[Group]:
-    """Threads whose round reached its halfway point and that were not asked yet."""
+    """Groups whose round reached its halfway point and that were not asked yet.
+
+    A thread is asked once in the thread; a group told by DM is asked by DM, member by member, and
+    stays due until every member's check-back was claimed (so a crash part-way resumes the rest).
+    """
     found = await load_rounds(db, "guild_id = ? AND status = 'posted' AND checkback_at <= ?",
-                          (guild_id, to_db(clock.now())))
-    return [g for r in found for g in r.groups if g.thread_status == "created" and g.checkback_status == "pending"]
+                              (guild_id, to_db(clock.now())))
+    return [g for r in found for g in r.groups if g.checkback_status == "pending" and g.thread_status in ("created",
+                                                                                                         "dm")]
 
 
 async def claim_checkback(db: Database, group_id: int) -> bool:
@@ -73,19 +81,52 @@ async def claim_checkback(db: Database, group_id: int) -> bool:
     return bool(rows)
 
 
-async def record_checkback(db: Database, group_id: int, message_id: int | None) -> None:
+async def record_checkback(db: Database, group_id: int, message_id: int | None, *, by_dm: bool = False) -> None:
+    """The group was asked: in its thread (``message_id``), or by DM to each member (``by_dm``)."""
+    status = "sent" if message_id or by_dm else "skipped"
     await db.execute("UPDATE buddies_groups SET checkback_status = ?, checkback_message_id = ? WHERE id = ?",
-                     ("sent" if message_id else "skipped", message_id, group_id))
+                     (status, message_id, group_id))
+
+
+# Direct messages ------------------------------------------------------------------------------------
+async def claim_dm(db: Database, clock: Clock, group: Group, user_id: int, kind: str) -> bool:
+    """Claim one member's DM about ``group`` before sending it; False when it was claimed before."""
+    if kind not in DM_KINDS:
+        raise ValueError(f"unknown DM kind {kind}")
+    rows = await db.execute_returning(
+        "INSERT INTO buddies_dms (guild_id, group_id, user_id, kind, claimed_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING RETURNING user_id", (group.guild_id, group.id, user_id, kind, to_db(clock.now())))
+    return bool(rows)
+
+
+async def record_dm(db: Database, group_id: int, user_id: int, kind: str, message_id: int | None) -> None:
+    """The DM went out (``message_id``) or could not (None: DMs closed, or the member is gone)."""
+    await db.execute("UPDATE buddies_dms SET status = ?, message_id = ? WHERE group_id = ? AND user_id = ? "
+                     "AND kind = ?", ("sent" if message_id else "failed", message_id, group_id, user_id, kind))
+
+
+async def unreached(db: Database, round_id: int) -> list[int]:
+    """Members of the round a DM could not reach (DMs closed, or gone), for the organisers' summary."""
+    rows = await db.fetchall("SELECT DISTINCT d.user_id FROM buddies_dms d JOIN buddies_groups g ON g.id = d.group_id "
+                             "WHERE g.round_id = ? AND d.status = 'failed' ORDER BY d.user_id", (round_id,))
+    return [row["user_id"] for row in rows]
+
+
+async def dm_outcomes(db: Database, group_id: int, kind: str) -> dict[int, str]:
+    """Each member's DM of ``kind`` about the group: claimed, sent or failed."""
+    rows = await db.fetchall("SELECT user_id, status FROM buddies_dms WHERE group_id = ? AND kind = ?",
+                             (group_id, kind))
+    return {row["user_id"]: row["status"] for row in rows}
 
 
 async def finish_checkbacks(db: Database, clock: Clock, guild_id: int) -> None:
-    """Rounds past halfway whose threads were all asked are 'checked' (no-thread groups are not asked).
+    """Rounds past halfway whose groups were all asked are 'checked' (a lone member is not asked).
 
     A check-back still 'claimed' was cut short by a crash; like every claim, it is not sent again.
     """
     await db.execute(
         "UPDATE buddies_groups SET checkback_status = 'skipped' WHERE checkback_status = 'pending' "
-        "AND thread_status != 'created' AND round_id IN (SELECT id FROM buddies_rounds WHERE guild_id = ? "
+        "AND thread_status NOT IN ('created', 'dm') AND round_id IN (SELECT id FROM buddies_rounds WHERE guild_id = ? "
         "AND status = 'posted' AND checkback_at <= ?)", (guild_id, to_db(clock.now())))
     await db.execute(
         "UPDATE buddies_rounds SET status = 'checked' WHERE guild_id = ? AND status = 'posted' AND checkback_at <= ? "

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import confirmations
 from bot.buddies import cadence, store
-from bot.buddies.matching import Candidate, Grouping, Pair, pair, solve
+from bot.buddies.matching import Candidate, Grouping, Pair, pair, solve, without
 from bot.buddies.model import BuddySettings, Group, GroupMember, OptIn, Round
 from bot.clock import Clock, from_db, to_db
 from bot.confirmations import CONFIRM_WINDOW, Confirmable
@@ -138,18 +139,22 @@ async def _write(db: Database, clock: Clock, settings: BuddySettings, grouping: 
          None if ran else to_db(now + CONFIRM_WINDOW), to_db(now) if ran else None,
          to_db(cadence.checkback_at(now, settings.cadence)) if ran else None))
     assert round_id is not None
-    for position, members in enumerate(grouping.groups, start=1):
-        group_id, _ = await db.execute(
-            "INSERT INTO buddies_groups (guild_id, round_id, position) VALUES (?, ?, ?)",
-            (settings.guild_id, round_id, position))
-        await db.executemany(
-            "INSERT INTO buddies_members (guild_id, round_id, group_id, user_id, repeat) VALUES (?, ?, ?, ?, ?)",
-            [(settings.guild_id, round_id, group_id, user_id,
-              int(any(pair(user_id, other) in grouping.repeats for other in members)))
-             for user_id in members])
+    await _write_groups(db, settings.guild_id, round_id, grouping)
     if ran:
         await _mark_ran(db, settings.guild_id, round_id)
     return round_id
+
+
+async def _write_groups(db: Database, guild_id: int, round_id: int, grouping: Grouping) -> None:
+    for position, members in enumerate(grouping.groups, start=1):
+        group_id, _ = await db.execute(
+            "INSERT INTO buddies_groups (guild_id, round_id, position) VALUES (?, ?, ?)",
+            (guild_id, round_id, position))
+        await db.executemany(
+            "INSERT INTO buddies_members (guild_id, round_id, group_id, user_id, repeat) VALUES (?, ?, ?, ?, ?)",
+            [(guild_id, round_id, group_id, user_id,
+              int(any(pair(user_id, other) in grouping.repeats for other in members)))
+             for user_id in members])
 
 
 async def _mark_ran(db: Database, guild_id: int, round_id: int) -> None:
@@ -159,14 +164,19 @@ async def _mark_ran(db: Database, guild_id: int, round_id: int) -> None:
     await db.execute("UPDATE buddies_optins SET skip_next = 0 WHERE guild_id = ? AND skip_next = 1", (guild_id,))
 
 
+async def require_pool(db: Database, clock: Clock, guild_id: int, present: set[int] | None) -> None:
+    """Refuse a round nobody would be in, saying why."""
+    if not await store.pool(db, clock, guild_id, present):
+        raise InvalidInput("Nobody is in the pool: no one has joined with `/buddy join`, or everyone who did is "
+                           "paused or skipping this round.")
+
+
 async def propose(db: Database, clock: Clock, settings: BuddySettings, *, invoker_id: int,
                   present: set[int]) -> Round:
     """An organiser's dry run: the groups a round would have now, waiting for their Confirm."""
+    await require_pool(db, clock, settings.guild_id, present)
     seed = secrets.randbits(63)
     grouping = await make_groups(db, clock, settings, present=present, seed=seed)
-    if not grouping.groups:
-        raise InvalidInput("Nobody is in the pool: no one has joined with `/buddy join`, or everyone who did is "
-                           "paused or skipping this round.")
     async with db.transaction():
         round_id = await _write(db, clock, settings, grouping, seed=seed, status="proposed", invoker_id=invoker_id,
                                 scheduled_at=None)
@@ -178,19 +188,47 @@ async def set_preview_message(db: Database, round_id: int, channel_id: int, mess
                      (channel_id, message_id, round_id))
 
 
-async def confirm(db: Database, clock: Clock, round_id: int, *, user_id: int) -> Round:
-    """Run the previewed groups; only the invoker, within five minutes, only once."""
+@dataclass(frozen=True)
+class Confirmed:
+    """A confirmed round, and who was in its preview but no longer in the pool when it was confirmed."""
+
+    round: Round
+    dropped: tuple[int, ...]   # left the server, left study buddies, paused or chose to skip since
+
+
+async def confirm(db: Database, clock: Clock, round_id: int, *, user_id: int, present: set[int] | None) -> Confirmed:
+    """Run the previewed groups; only the invoker, within five minutes, only once.
+
+    Whoever dropped out of the pool since the preview (``present``: who is in the server now) is
+    taken out, and anyone that leaves alone is grouped again (:func:`bot.buddies.matching.without`),
+    in the same transaction as the status change: nobody gets a thread with someone who is gone.
+    """
     found = await get_round(db, round_id)
     settings = await store.require_settings(db, found.guild_id)
     now = clock.now()
+    staying = await store.pool(db, clock, found.guild_id, present)
+    staying_ids = {o.user_id for o in staying}
+    dropped = tuple(sorted(u for g in found.groups for u in g.user_ids if u not in staying_ids))
+    nobody_left = bool(dropped) and not any(u in staying_ids for g in found.groups for u in g.user_ids)
+    regrouped = None
+    if dropped and not nobody_left and found.status == "proposed":
+        history = await recent_pairs(db, found.guild_id, settings.cooldown_rounds)
+        regrouped = without(Grouping(tuple(g.user_ids for g in found.groups)), dropped,
+                            await candidates(db, found.guild_id, staying, now), history, seed=found.seed)
 
     async def fix_groups() -> None:
+        if nobody_left:  # rolls the Confirm back: the preview stays as it was
+            raise InvalidInput("Everyone in this preview has left, paused or chosen to skip since; nothing was run. "
+                               "`/buddy run` again when members are back.")
+        if regrouped is not None:
+            await db.execute("DELETE FROM buddies_groups WHERE round_id = ?", (round_id,))
+            await _write_groups(db, found.guild_id, round_id, regrouped)
         await db.execute("UPDATE buddies_rounds SET ran_at = ?, checkback_at = ? WHERE id = ?",
                          (to_db(now), to_db(cadence.checkback_at(now, settings.cadence)), round_id))
         await _mark_ran(db, found.guild_id, round_id)
 
     await confirmations.claim(db, clock, PROPOSALS, round_id, user_id=user_id, new_status="posting", also=fix_groups)
-    return await get_round(db, round_id)
+    return Confirmed(await get_round(db, round_id), dropped if regrouped is not None else ())
 
 
 async def cancel(db: Database, clock: Clock, round_id: int, *, user_id: int) -> Round:
@@ -200,6 +238,26 @@ async def cancel(db: Database, clock: Clock, round_id: int, *, user_id: int) -> 
 
 async def expire_proposals(db: Database, clock: Clock) -> list[Round]:
     return [await get_round(db, round_id) for round_id in await confirmations.expire(db, clock, PROPOSALS)]
+
+
+async def last_ran_at(db: Database, guild_id: int) -> datetime | None:
+    value = await db.fetchval("SELECT MAX(ran_at) FROM buddies_rounds WHERE guild_id = ? AND status IN "
+                              "('posting', 'posted', 'checked')", (guild_id,))
+    return from_db(value) if value else None
+
+
+def skips_slot(slot: datetime, last_ran: datetime | None, period: timedelta) -> bool:
+    """A cadence slot less than half a period after a round that ran (by hand) is skipped."""
+    return last_ran is not None and last_ran > slot - period / 2
+
+
+async def next_round_at(db: Database, settings: BuddySettings, zone: str, now: datetime) -> datetime:
+    """When the next scheduled round will really run: after ``now``, not skipped for a round run by hand."""
+    last_ran, period = await last_ran_at(db, settings.guild_id), cadence.PERIOD[settings.cadence]
+    slot = cadence.next_round(settings.anchor, zone, settings.cadence, now)
+    while skips_slot(slot, last_ran, period):
+        slot = cadence.next_round(settings.anchor, zone, settings.cadence, slot)
+    return slot
 
 
 async def run_scheduled(db: Database, clock: Clock, settings: BuddySettings, *,
@@ -215,8 +273,7 @@ async def run_scheduled(db: Database, clock: Clock, settings: BuddySettings, *,
     period = cadence.PERIOD[settings.cadence]
     if slot is None or now - slot > period / SCHEDULE_GRACE_FRACTION:
         return None
-    if await db.fetchone("SELECT 1 FROM buddies_rounds WHERE guild_id = ? AND status IN ('posting', 'posted', "
-                         "'checked') AND ran_at > ?", (settings.guild_id, to_db(slot - period / 2))):
+    if skips_slot(slot, await last_ran_at(db, settings.guild_id), period):
         return None
     seed = secrets.randbits(63)
     grouping = await make_groups(db, clock, settings, present=present, seed=seed)

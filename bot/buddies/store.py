@@ -51,7 +51,11 @@ async def configured_guilds(db: Database) -> list[int]:
 async def save_settings(db: Database, clock: Clock, *, guild_id: int, channel_id: int, cadence_name: Cadence,
                         weekday: int, hour: int, group_size: int, cooldown_rounds: int, zone: str,
                         configured_by: int) -> BuddySettings:
-    """Store the settings; the first round is the next such weekday and hour in ``zone``."""
+    """Store the settings; the first round is the next such weekday and hour in ``zone``.
+
+    Changing only the channel, group size or cooldown keeps the schedule as it was (an every-other-
+    week round does not move by a week because the channel changed).
+    """
     if cadence_name not in cadence.CADENCES:
         raise InvalidInput(f"`cadence` must be one of: {', '.join(cadence.CADENCES)}.")
     if not 0 <= weekday <= 6:
@@ -64,6 +68,9 @@ async def save_settings(db: Database, clock: Clock, *, guild_id: int, channel_id
     if not low <= cooldown_rounds <= high:
         raise InvalidInput(f"`cooldown_rounds` must be between {low} and {high}; you gave {cooldown_rounds}.")
     anchor = cadence.first_anchor(clock.now(), zone, cadence_name, weekday, hour)
+    before = await get_settings(db, guild_id)
+    if before is not None and (before.cadence, before.weekday, before.hour) == (cadence_name, weekday, hour):
+        anchor = before.anchor  # same schedule (only the channel, size or cooldown changed): keep its rhythm
     await db.execute(
         "INSERT INTO buddies_settings (guild_id, channel_id, cadence, weekday, hour, group_size, cooldown_rounds, "
         "anchor_local, threads_problem, configured_by, configured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) "
@@ -79,10 +86,6 @@ async def save_settings(db: Database, clock: Clock, *, guild_id: int, channel_id
 async def set_threads_problem(db: Database, guild_id: int, problem: str | None) -> None:
     """Remember why private threads could not be made (None: they worked), for ``/buddy show``."""
     await db.execute("UPDATE buddies_settings SET threads_problem = ? WHERE guild_id = ?", (problem, guild_id))
-
-
-def next_round_at(settings: BuddySettings, zone: str, now: datetime) -> datetime:
-    return cadence.next_round(settings.anchor, zone, settings.cadence, now)
 
 
 # Opt-ins ----------------------------------------------------------------------------------------
@@ -143,16 +146,38 @@ async def parse_topics(db: Database, guild_id: int, text: str) -> list[topics.To
 
 async def join(db: Database, clock: Clock, *, guild_id: int, user_id: int, topic_ids: list[int],
                note: str | None) -> OptIn:
-    """Opt in; joining twice is refused (the member is told how to change their topics or note)."""
+    """Opt in; joining twice is refused (the member is told how to change their topics or note, or come back)."""
     cleaned = check_note(note)
     async with db.transaction():
-        if await db.fetchone("SELECT 1 FROM buddies_optins WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)):
-            raise AlreadyExists("You have already joined study buddies. `/buddy status` shows your topics and "
-                                "note; to change them, `/buddy leave` and join again.")
+        existing = await get_optin(db, guild_id, user_id)
+        if existing is not None:
+            back = ""
+            if existing.paused_at(clock.now()) or existing.skip_next:
+                back = " You are paused or skipping the next round; `/buddy resume` brings you back."
+            raise AlreadyExists("You have already joined study buddies." + back + " `/buddy status` shows your "
+                                "topics and note; `/buddy edit` changes them.")
         await db.execute("INSERT INTO buddies_optins (guild_id, user_id, note, joined_at) VALUES (?, ?, ?, ?)",
                          (guild_id, user_id, cleaned, to_db(clock.now())))
         await db.executemany("INSERT INTO buddies_optin_topics (guild_id, user_id, topic_id) VALUES (?, ?, ?)",
                              [(guild_id, user_id, topic_id) for topic_id in sorted(set(topic_ids))])
+    return await require_optin(db, guild_id, user_id)
+
+
+async def edit(db: Database, *, guild_id: int, user_id: int, topic_ids: list[int] | None,
+               note: str | None) -> OptIn:
+    """Change a member's topics and/or note (None: keep it; a note of ``-`` clears it)."""
+    cleaned = None if note is None else ("" if note.strip() == "-" else check_note(note))
+    async with db.transaction():
+        if await db.fetchone("SELECT 1 FROM buddies_optins WHERE guild_id = ? AND user_id = ?",
+                             (guild_id, user_id)) is None:
+            raise NotOptedIn()
+        if cleaned is not None:
+            await db.execute("UPDATE buddies_optins SET note = ? WHERE guild_id = ? AND user_id = ?",
+                             (cleaned, guild_id, user_id))
+        if topic_ids is not None:
+            await db.execute("DELETE FROM buddies_optin_topics WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            await db.executemany("INSERT INTO buddies_optin_topics (guild_id, user_id, topic_id) VALUES (?, ?, ?)",
+                                 [(guild_id, user_id, topic_id) for topic_id in sorted(set(topic_ids))])
     return await require_optin(db, guild_id, user_id)
 
 
@@ -182,17 +207,21 @@ async def pause(db: Database, clock: Clock, *, guild_id: int, user_id: int, week
 
 
 async def resume(db: Database, *, guild_id: int, user_id: int) -> None:
+    """Back in the pool for the next round: the pause (and a skip) end now."""
     _, count = await db.execute("UPDATE buddies_optins SET paused_until = NULL, skip_next = 0 "
                                 "WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     if not count:
         raise NotOptedIn()
 
 
-async def skip_next(db: Database, *, guild_id: int, user_id: int) -> None:
-    _, count = await db.execute("UPDATE buddies_optins SET skip_next = 1 WHERE guild_id = ? AND user_id = ?",
-                                (guild_id, user_id))
-    if not count:
-        raise NotOptedIn()
+async def skip_next(db: Database, *, guild_id: int, user_id: int, next_at: datetime) -> OptIn:
+    """Sit out the next round (at ``next_at``); a member paused beyond it is told so and nothing changes."""
+    optin = await require_optin(db, guild_id, user_id)
+    if optin.paused_until is not None and optin.paused_until > next_at:
+        raise InvalidInput(f"You are paused until <t:{int(optin.paused_until.timestamp())}:D> anyway, so you are not "
+                           "in the next round. `/buddy resume` brings you back sooner.")
+    await db.execute("UPDATE buddies_optins SET skip_next = 1 WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+    return await require_optin(db, guild_id, user_id)
 
 
 async def pool(db: Database, clock: Clock, guild_id: int, present: set[int] | None) -> list[OptIn]:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from bot.clock import Clock, to_db
 from bot.db import Database
 from bot.plans import checkins as plan_checkins
+from bot.reviews import submissions as review_submissions
 
 # How long things are kept (the README repeats this).
 PARTICIPATION_KEEP = timedelta(days=400)        # daily counts: a year of reports and streaks
@@ -43,60 +44,76 @@ class UserColumn:
     # A statement run just before forgetting, to keep counters in step; ``{where}`` selects the
     # user's rows of this table (e.g. a resource's vote count when their votes go).
     before_forget: str | None = None
+    # How /privacy forget's confirmation names these rows to the member ("study-plan enrolments,
+    # progress and check-ins"). Every deleted column has one; an anonymised one without it is
+    # covered by "what you did as an organiser".
+    what: str = ""
 
+
+# What /privacy forget says it deletes (see UserColumn.what), one phrase per feature.
+_PARTICIPATION = "participation counts"
+_GATE = "gate records"
+_APPLICATIONS = "applications"
+_VOTES = "resource votes and saves"
+_SESSIONS = "session RSVPs, attendance and reminder choices"
+_PLANS = "study-plan enrolments, progress, check-ins (and their cards) and reminder choices"
+_SUBMISSIONS = "submitted work (with the reviews on it)"
+_BUDDIES = "study-buddy sign-ups and past pairings"
 
 USER_DATA: tuple[UserColumn, ...] = (
     # Foundation
-    UserColumn("participation_daily", "user_id", "delete"),
+    UserColumn("participation_daily", "user_id", "delete", what=_PARTICIPATION),
     # Gate (the totals follow participation_daily through triggers, and are listed for completeness)
-    UserColumn("gate_participation_totals", "user_id", "delete"),
-    UserColumn("gate_members", "user_id", "delete"),
-    UserColumn("gate_applications", "user_id", "delete"),
-    UserColumn("gate_application_drafts", "user_id", "delete"),
+    UserColumn("gate_participation_totals", "user_id", "delete", what=_PARTICIPATION),
+    UserColumn("gate_members", "user_id", "delete", what=_GATE),
+    UserColumn("gate_applications", "user_id", "delete", what=_APPLICATIONS),
+    UserColumn("gate_application_drafts", "user_id", "delete", what=_APPLICATIONS),
     UserColumn("gate_applications", "decided_by", "anonymise",
                ("id", "status", "decided_at", "decision_reason")),
     UserColumn("gate_questions", "asked_by", "anonymise", ("id", "application_id", "question", "asked_at")),
     UserColumn("gate_prunes", "invoker_id", "anonymise", ("id", "action", "days", "status", "created_at")),
-    UserColumn("gate_prune_members", "user_id", "delete"),
+    UserColumn("gate_prune_members", "user_id", "delete", what=_GATE),
     UserColumn("gate_config", "configured_by", "anonymise", ("guild_id", "configured_at")),
     # Resources: what someone shared stays in the library, without their name.
-    UserColumn("resources", "author_id", "anonymise"),
+    UserColumn("resources", "author_id", "anonymise", what="resources you shared"),
     UserColumn("resources", "removed_by", "anonymise", ("id", "url", "removed_at")),
     UserColumn("resources_votes", "user_id", "delete",
                before_forget="UPDATE resources SET votes = MAX(votes - 1, 0) WHERE id IN "
-                             "(SELECT resource_id FROM resources_votes WHERE {where})"),
-    UserColumn("resources_saves", "user_id", "delete"),
+                             "(SELECT resource_id FROM resources_votes WHERE {where})", what=_VOTES),
+    UserColumn("resources_saves", "user_id", "delete", what=_VOTES),
     # Study sessions: a host's past sessions stay, without their name; RSVPs, attendance, voice
     # time and their timezone go.
-    UserColumn("sessions", "host_id", "anonymise", ("id", "title", "starts_at", "ends_at")),
-    UserColumn("sessions_rsvps", "user_id", "delete"),
-    UserColumn("sessions_attendance", "user_id", "delete"),
-    UserColumn("sessions_voice_intervals", "user_id", "delete"),
-    UserColumn("sessions_members", "user_id", "delete"),
+    UserColumn("sessions", "host_id", "anonymise", ("id", "title", "starts_at", "ends_at"), what="sessions you hosted"),
+    UserColumn("sessions_rsvps", "user_id", "delete", what=_SESSIONS),
+    UserColumn("sessions_attendance", "user_id", "delete", what=_SESSIONS),
+    UserColumn("sessions_voice_intervals", "user_id", "delete", what=_SESSIONS),
+    UserColumn("sessions_members", "user_id", "delete", what=_SESSIONS),
     # Feeds: the feed stays, without who added it.
     UserColumn("feeds", "created_by", "anonymise", ("id", "url", "title", "created_at")),
     # Study plans: the plan stays, without who imported it; enrolments, progress, check-ins, reminder
     # choices and the record of deadline DMs sent to the member go.
     UserColumn("plans", "created_by", "anonymise", ("id", "slug", "title", "created_at")),
-    UserColumn("plans_enrolments", "user_id", "delete"),
-    UserColumn("plans_member_settings", "user_id", "delete"),
-    UserColumn("plans_progress", "user_id", "delete"),
-    UserColumn("plans_checkins", "user_id", "delete"),
-    UserColumn("plans_posts", "user_id", "delete", ("id", "plan_id", "key", "sent_at")),
+    UserColumn("plans_enrolments", "user_id", "delete", what=_PLANS),
+    UserColumn("plans_member_settings", "user_id", "delete", what=_PLANS),
+    UserColumn("plans_progress", "user_id", "delete", what=_PLANS),
+    UserColumn("plans_checkins", "user_id", "delete", what=_PLANS),
+    UserColumn("plans_posts", "user_id", "delete", ("id", "plan_id", "key", "sent_at"), what=_PLANS),
     # Peer review: a member's submissions (and the reviews on them) go; reviews they wrote stay with
     # the authors, without their name (unwritten ones are dropped); an assignment stays, without its creator.
     UserColumn("reviews_assignments", "created_by", "anonymise", ("id", "title", "created_at")),
-    UserColumn("reviews_submissions", "user_id", "delete"),
-    UserColumn("reviews_volunteers", "user_id", "delete"),
+    UserColumn("reviews_submissions", "user_id", "delete", what=_SUBMISSIONS),
+    UserColumn("reviews_volunteers", "user_id", "delete", what=_SUBMISSIONS),
     UserColumn("reviews_reviews", "reviewer_id", "anonymise",
                ("id", "assignment_id", "submission_id", "scores", "works", "improve", "submitted_at", "helpful_at"),
-               before_forget="DELETE FROM reviews_reviews WHERE {where} AND submitted_at IS NULL"),
-    UserColumn("reviews_notices", "user_id", "delete", ("assignment_id", "key", "sent_at")),
+               before_forget="DELETE FROM reviews_reviews WHERE {where} AND submitted_at IS NULL",
+               what="reviews you wrote"),
+    UserColumn("reviews_notices", "user_id", "delete", ("assignment_id", "key", "sent_at"), what=_SUBMISSIONS),
     # Study buddies: the opt-in (topics, note, pause), the member's place in past rounds (group,
     # answer) go; a round someone ran by hand and the settings stay, without their name.
-    UserColumn("buddies_optins", "user_id", "delete"),
-    UserColumn("buddies_optin_topics", "user_id", "delete"),
-    UserColumn("buddies_members", "user_id", "delete"),
+    UserColumn("buddies_optins", "user_id", "delete", what=_BUDDIES),
+    UserColumn("buddies_optin_topics", "user_id", "delete", what=_BUDDIES),
+    UserColumn("buddies_members", "user_id", "delete", what=_BUDDIES),
+    UserColumn("buddies_dms", "user_id", "delete", ("group_id", "kind", "status", "claimed_at"), what=_BUDDIES),
     UserColumn("buddies_rounds", "invoker_id", "anonymise", ("id", "status", "created_at", "ran_at")),
     UserColumn("buddies_settings", "configured_by", "anonymise", ("guild_id", "configured_at")),
     # Web companion: the personal calendar link (only its hash is stored; export shows when it was made).
@@ -117,6 +134,16 @@ _USER_COLUMN_NAMES = frozenset({
     "applicant_id", "creator_id", "reviewer_id", "moderator_id", "attendee_id", "invoker_id", "saver_id",
     "shared_by_id", "sender_id", "subscriber_id",
 })
+
+
+def forget_summary() -> tuple[list[str], list[str]]:
+    """What forgetting a member deletes and what stays without their name, as /privacy forget says it,
+    in the order of :data:`USER_DATA` (one phrase per feature, generated from what features register)."""
+    deleted = list(dict.fromkeys(entry.what for entry in USER_DATA if entry.on_forget == "delete"))
+    kept = list(dict.fromkeys(entry.what for entry in USER_DATA if entry.on_forget == "anonymise" and entry.what))
+    if any(entry.on_forget == "anonymise" and not entry.what for entry in USER_DATA):
+        kept.append("what you did as an organiser")
+    return deleted, kept
 
 
 def looks_like_user_column(name: str) -> bool:
@@ -199,7 +226,9 @@ class ForgetResult:
     deleted: dict[str, int]
     anonymised: dict[str, int]
     review_messages: tuple[tuple[int, int], ...]  # (channel_id, message_id) of deleted applications' cards
-    checkin_cards: tuple[tuple[int, int], ...] = ()  # (channel_id, message_id) of public plan check-ins
+    # (channel_id, message_id) of public posts that quote the member and go with their data: study-plan
+    # check-in cards and peer-review showcase cards.
+    public_cards: tuple[tuple[int, int], ...] = ()
 
     @property
     def total(self) -> int:
@@ -218,6 +247,8 @@ async def forget_user(db: Database, *, user_id: int, guild_id: int | None) -> Fo
             "AND review_message_id IS NOT NULL", (user_id, *extra))
         posted = await plan_checkins.public_cards(db, user_id=user_id, guild_id=guild_id) \
             if "plans_checkins" in schema else []
+        if "reviews_submissions" in schema:
+            posted += await review_submissions.showcase_cards(db, user_id=user_id, guild_id=guild_id)
         for entry in sorted(present, key=lambda e: e.on_forget != "delete"):
             where, extra = _scope(entry.column, guild_id, schema[entry.table])
             if entry.before_forget:

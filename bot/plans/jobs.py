@@ -8,8 +8,10 @@ rebuilt at start (:meth:`PlanJobs.start`) and re-derived after every change to a
 
 What a run posts:
 
-- **Week cards.** A week whose card is missing is posted late if it is still running or was
-  missed by less than a day; weeks missed longer ago (downtime) go together on one catch-up card.
+- **Week cards.** A week's card goes out at its start. After downtime, the week running now is
+  still posted on its own card, late: its learners need its thread and its "Mark done" menu
+  whether it began an hour or three days ago. Weeks that ended while the bot was down (there is
+  nothing left to discuss in their own threads) go together on one catch-up card.
 - **Check-in calls** on each week's last day, in the week's thread, while the week runs.
 - **Deadline reminders** 24 h before items fall due, to enrolled members who have not done them:
   by DM for those who chose it (in the thread if their DMs are closed), else one message in the
@@ -28,17 +30,16 @@ from typing import Protocol
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.clock import Clock
+from bot.claims import DeliveryFailed
+from bot.clock import Clock, real_now
 from bot.db import Database
 from bot.plans import posts, store
 from bot.plans.model import PlanStatus
 from bot.plans.posts import Event, Posted
 from bot.plans.store import Item, Plan, Unit
-from bot.sessions.jobs import DeliveryFailed, _real_now
 
 log = logging.getLogger("bot.plans")
 JOB_PREFIX = "plan:"
-LATE_GRACE = timedelta(days=1)  # a card missed by less than this is still posted on its own
 RETRY_AFTER = timedelta(minutes=5)  # after an unexpected error (the database, a bug), not a refusal
 
 
@@ -80,7 +81,7 @@ class PlanJobs:
     """Keeps the scheduler's plan jobs in step with the database and runs them."""
 
     def __init__(self, db: Database, clock: Clock, scheduler: BaseScheduler, notifier: Notifier, *,
-                 scheduler_now: Callable[[], datetime] = _real_now,
+                 scheduler_now: Callable[[], datetime] = real_now,
                  before_run: Callable[[int], Awaitable[None]] | None = None,
                  pause_after_claim: float = 0.0) -> None:
         self.db = db
@@ -166,7 +167,7 @@ class PlanJobs:
         all_items = await store.items(self.db, plan.id)
         sent: list[str] = []
         cards = [e for e in due if e.kind == posts.CARD]
-        missed = [e for e in cards if now >= e.expires and now - e.at >= LATE_GRACE]
+        missed = [e for e in cards if now >= e.expires]  # ended during downtime; the running week gets its card
         if missed:
             sent += await self._catch_up(plan, [all_units[e.unit_number] for e in missed], all_items)
         for event in cards:

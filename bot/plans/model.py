@@ -124,3 +124,4 @@ class ProgressCard:
     current_week: int | None
     streak: int                      # check-ins in consecutive weeks, ending this or last week
     due_soon: tuple[DueSoon, ...] = field(default_factory=tuple)
+    timezone: str | None = None      # the plan's, which the due labels are in (a picture has no Discord timestamps)

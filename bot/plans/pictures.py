@@ -148,9 +148,10 @@ def describe_board(board: Board) -> str:
     for week in board.weeks:
         share = round(min(1.0, max(0.0, week.items_done_share)) * 100)
         line = (f"Week {week.number}{' (current)' if week.number == board.current_week else ''}, {week.title}: "
-                f"{thousands(week.members_done)} of {thousands(board.cohort)} finished, {share}% of items done")
+                f"{thousands(week.members_done)} of {thousands(board.cohort)} finished, {share}% of required items "
+                "done")
         if board.viewer_name is not None and week.mine_done is not None:
-            line += f"; you {week.mine_done} of {week.mine_total}"
+            line += f"; you {week.mine_done} of {week.mine_total} required"
         lines.append(line + ".")
     return _capped(lines, "weeks")
 
@@ -302,7 +303,9 @@ def _tile_on(tile: Image.Image, item: CardItem, size: int) -> Image.Image:
 
 def _due_soon(draw: ImageDraw.ImageDraw, progress: ProgressCard, layout: CardLayout) -> None:
     y = layout.grid_bottom + 20
-    draw.text((PAD, y), "Due soon", font=font(15, bold=True), fill=PALETTE.text)
+    heading = "Due soon" + (f" ({progress.timezone} time)" if progress.timezone else "")
+    draw.text((PAD, y), fit(heading, font(15, bold=True), layout.width - 2 * PAD), font=font(15, bold=True),
+              fill=PALETTE.text)
     y += 26
     regular = font(14)
     if not progress.due_soon:
@@ -322,7 +325,9 @@ def _due_soon(draw: ImageDraw.ImageDraw, progress: ProgressCard, layout: CardLay
 
 def describe_progress(progress: ProgressCard) -> str:
     """The progress card in words for the message (screen readers)."""
-    lines = [f"{progress.member_name}'s progress in {progress.plan_title}: {_card_subtitle(progress)}."]
+    complete = sum(1 for week in progress.weeks if all(item.done for item in week.items if item.required))
+    lines = [f"{progress.member_name}'s progress in {progress.plan_title}: {_card_subtitle(progress)} · "
+             f"{complete} of {len(progress.weeks)} weeks complete."]
     for week in progress.weeks:
         done = sum(item.done for item in week.items)
         todo = [item.title for item in week.items if item.required and not item.done]
@@ -333,6 +338,8 @@ def describe_progress(progress: ProgressCard) -> str:
             line += f"; to do: {shown}"
         lines.append(line + ".")
     if progress.due_soon:
-        lines.insert(1, "Due soon: " + "; ".join(f"{due.title} ({due.due_label})" for due in progress.due_soon[:6])
-                     + (f"; and {len(progress.due_soon) - 6} more" if len(progress.due_soon) > 6 else "") + ".")
+        zone = f" ({progress.timezone} time)" if progress.timezone else ""
+        soon = "; ".join(f"{due.title} ({due.due_label})" for due in progress.due_soon[:6])
+        more = f"; and {len(progress.due_soon) - 6} more" if len(progress.due_soon) > 6 else ""
+        lines.insert(1, f"Due soon{zone}: {soon}{more}.")
     return _capped(lines, "weeks")

@@ -80,7 +80,9 @@ def planned(plan: Plan, items: Iterable[Item], units: Iterable[Unit]) -> list[Ev
         last_day = localize(schedule.unit_wall_start(anchor, days, number) + timedelta(days=days - 1),
                                           zone)
         events.append(Event(CARD, number, begins, ends))
-        events.append(Event(CHECKIN, number, max(last_day, begins), ends))
+        # On the last day, but never in the unit's first half: a one-day unit asks halfway through,
+        # not in the same minute as its card.
+        events.append(Event(CHECKIN, number, max(last_day, begins + (ends - begins) / 2), ends))
     dues = {(item.unit_number, item.due) for item in items if item.due is not None}
     for number, due in dues:
         deadline = schedule.item_due(anchor, zone, days, number, due)

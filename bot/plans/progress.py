@@ -52,6 +52,14 @@ async def leave(db: Database, clock: Clock, plan: Plan, user_id: int) -> None:
         raise InvalidInput(f"You are not in **{plan.title[:100]}**; nothing to leave.")
 
 
+async def left_server(db: Database, clock: Clock, guild_id: int, user_id: int) -> int:
+    """A member left the server: they leave its plans (no more reminders, not in the cohort's counts);
+    their progress and check-ins stay, as when they leave a plan. Returns how many plans they left."""
+    _, count = await db.execute("UPDATE plans_enrolments SET left_at = ? WHERE guild_id = ? AND user_id = ? "
+                                "AND left_at IS NULL", (to_db(clock.now()), guild_id, user_id))
+    return count
+
+
 async def is_enrolled(db: Database, plan_id: int, user_id: int) -> bool:
     return bool(await db.fetchval("SELECT 1 FROM plans_enrolments WHERE plan_id = ? AND user_id = ? "
                                   "AND left_at IS NULL", (plan_id, user_id)))

@@ -68,6 +68,11 @@ async def get_plan(db: Database, guild_id: int, slug: str) -> Plan:
     return _plan(row)
 
 
+async def find_plan(db: Database, guild_id: int, slug: str) -> Plan | None:
+    row = await db.fetchone(f"{_PLAN_SELECT} WHERE p.guild_id = ? AND p.slug = ?", (guild_id, slug.strip().lower()))
+    return None if row is None else _plan(row)
+
+
 async def get_plan_by_id(db: Database, plan_id: int) -> Plan | None:
     row = await db.fetchone(f"{_PLAN_SELECT} WHERE p.id = ?", (plan_id,))
     return None if row is None else _plan(row)
@@ -155,8 +160,9 @@ async def create_plan(db: Database, clock: Clock, *, guild_id: int, doc: PlanDoc
     linked = added = 0
     async with db.transaction():
         if await db.fetchval("SELECT 1 FROM plans WHERE guild_id = ? AND slug = ?", (guild_id, slug)):
-            raise AlreadyExists(f"A plan `{slug}` already exists. Remove it first (`/plan remove`), or give the "
-                                "new one another title or slug.")
+            raise AlreadyExists(f"A plan `{slug}` already exists. Import with `replace: True` to update it in "
+                                "place (items kept by title keep their progress), or give the new one another "
+                                "title or slug.")
         plan_id, _ = await db.execute(
             "INSERT INTO plans (guild_id, slug, title, description, topic_id, channel_id, unit_days, created_by, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,7 +174,7 @@ async def create_plan(db: Database, clock: Clock, *, guild_id: int, doc: PlanDoc
                 (guild_id, plan_id, unit.number, unit.title, "\n".join(unit.goals)))
             rows = []
             for position, item in enumerate(unit.items, start=1):
-                resource_id, new = await _resource_for(db, clock, guild_id, item, topic_id, created_by, add_links)
+                resource_id, new = await resource_for(db, clock, guild_id, item, topic_id, created_by, add_links)
                 linked += resource_id is not None
                 added += new
                 rows.append((guild_id, plan_id, unit_id, position, item.kind.value, item.title, item.url,
@@ -183,7 +189,7 @@ async def create_plan(db: Database, clock: Clock, *, guild_id: int, doc: PlanDoc
     return Created(plan, linked, added)
 
 
-async def _resource_for(db: Database, clock: Clock, guild_id: int, item: ItemDoc, topic_id: int | None,
+async def resource_for(db: Database, clock: Clock, guild_id: int, item: ItemDoc, topic_id: int | None,
                         created_by: int | None, add_links: bool) -> tuple[int | None, bool]:
     """The library resource for an item's link: (its id or None, whether it was added now)."""
     if not item.url:
@@ -261,8 +267,9 @@ def parse_start(text: str) -> tuple[date, time]:
 
 async def start_plan(db: Database, clock: Clock, plan: Plan, *, start: str, zone: str | None = None,
                      channel_id: int | None = None, backfill: bool = False) -> Plan:
-    """Set the schedule and run the plan. A start in the past is refused unless ``backfill``: then the
-    weeks that already began count as posted (nothing is sent for them)."""
+    """Set the schedule and run the plan. A start date in the past is refused unless ``backfill``: then
+    the weeks before the running one count as posted (nothing is sent for them). Today at an hour
+    already gone is not in the past: week 1 has just begun, and its card goes out at once."""
     if plan.status is not PlanStatus.DRAFT:
         hint = {PlanStatus.PAUSED: " Resume it with `/plan resume`.", PlanStatus.RUNNING: "",
                 PlanStatus.FINISHED: " To run it anew, `/plan export` it, remove it and import the file again.",
@@ -276,7 +283,7 @@ async def start_plan(db: Database, clock: Clock, plan: Plan, *, start: str, zone
     anchor = datetime.combine(day, at)
     begins = schedule.unit_start(anchor, zone, plan.unit_days, 1)
     now = clock.now()
-    if begins < now and not backfill:
+    if begins < now and day < now.astimezone(ZoneInfo(zone)).date() and not backfill:
         raise InvalidInput(f"{day.isoformat()} {at:%H:%M} ({zone}) is in the past. Pick a later start, or pass "
                            "`backfill: True` to start it then, with the weeks already begun counted as posted.")
     if channel_id is None and plan.channel_id is None:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.clock import Clock
+from bot.claims import DeliveryFailed
+from bot.clock import Clock, real_now
 from bot.db import Database
 from bot.reviews import notices, rounds, store
 from bot.reviews.model import REMINDER_LEADS, Assignment, Review, Status, Submission
@@ -31,10 +32,6 @@ from bot.reviews.notices import Notice, Outcome
 
 log = logging.getLogger("bot.reviews")
 JOB_PREFIX = "reviews:"
-
-
-class DeliveryFailed(Exception):
-    """Discord would not take a notice (channel gone, permission missing); it is not retried."""
 
 
 class Notifier(Protocol):
@@ -70,15 +67,11 @@ def job_id(assignment_id: int) -> str:
     return f"{JOB_PREFIX}{assignment_id}"
 
 
-def _real_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ReviewJobs:
     """Keeps the scheduler's peer-review jobs in step with the database and runs them."""
 
     def __init__(self, db: Database, clock: Clock, scheduler: BaseScheduler, notifier: Notifier, *,
-                 scheduler_now: Callable[[], datetime] = _real_now) -> None:
+                 scheduler_now: Callable[[], datetime] = real_now) -> None:
         self.db = db
         self.clock = clock
         self.scheduler = scheduler

@@ -25,13 +25,14 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 
-from bot.clock import Clock
+from bot.claims import DeliveryFailed
+from bot.clock import Clock, real_now
 from bot.db import Database
 from bot.participation import ParticipationRecorder
 from bot.sessions import attendance, deliveries, rsvp, settings, store
@@ -43,10 +44,6 @@ log = logging.getLogger("bot.sessions")
 DEFAULT_GRACE = timedelta(minutes=10)
 RECAP_GRACE = timedelta(hours=24)  # a recap (and the attendance it records) is still worth it a day later
 JOB_PREFIX = "session:"
-
-
-class DeliveryFailed(Exception):
-    """Discord would not take a delivery (channel gone, permission missing); it is not retried."""
 
 
 class Notifier(Protocol):
@@ -71,16 +68,12 @@ def job_id(session_id: int, kind: str) -> str:
     return f"{JOB_PREFIX}{session_id}:{kind}"
 
 
-def _real_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class SessionJobs:
     """Keeps the scheduler's session jobs in step with the database and runs them."""
 
     def __init__(self, db: Database, clock: Clock, scheduler: BaseScheduler, notifier: Notifier,
                  participation: ParticipationRecorder, *, grace: timedelta = DEFAULT_GRACE,
-                 scheduler_now: Callable[[], datetime] = _real_now, pause_after_claim: float = 0.0) -> None:
+                 scheduler_now: Callable[[], datetime] = real_now, pause_after_claim: float = 0.0) -> None:
         self.db = db
         self.clock = clock
         self.scheduler = scheduler

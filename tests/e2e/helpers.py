@@ -4,7 +4,7 @@ the bot until a cog's jobs are built, finding a loaded cog, and waiting for what
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,3 +40,18 @@ async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
             return result
         await asyncio.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+async def wait_until(condition: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
+    """The same for a condition that reads the database (a coroutine function)."""
+    for _ in range(int(timeout / 0.05)):
+        result = await condition()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def settle(seconds: float = 0.3) -> None:
+    """Let background work that might (wrongly) repeat itself run before asserting it did not."""
+    await asyncio.sleep(seconds)

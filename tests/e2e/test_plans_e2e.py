@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +13,9 @@ from PIL import Image
 
 from bot.clock import FakeClock
 from bot.core import CohortBot
-from bot.plans import posts, progress, store
+from bot.plans import files, posts, progress, store
 from tests.conftest import BotRunner
+from tests.e2e.helpers import loaded_cog, start_with_jobs, wait_for, wait_until
 from tests.standin import SentMessage, StandIn, Upload
 
 SLUG = "ml-systems-design"
@@ -27,9 +27,7 @@ def clock() -> FakeClock:
 
 
 async def start(bot_runner: BotRunner, clock: FakeClock) -> CohortBot:
-    started = await bot_runner.start(clock=clock)
-    await asyncio.wait_for(cog(started).jobs_ready.wait(), 5)
-    return started
+    return await start_with_jobs(bot_runner, clock, "Plans")
 
 
 @pytest.fixture
@@ -38,18 +36,7 @@ async def bot(bot_runner: BotRunner, clock: FakeClock, standin: StandIn) -> Coho
 
 
 def cog(bot: CohortBot) -> Any:
-    found: Any = bot.get_cog("Plans")
-    assert found is not None
-    return found
-
-
-async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    return loaded_cog(bot, "Plans")
 
 
 async def import_and_start(standin: StandIn, bot: CohortBot) -> store.Plan:
@@ -219,6 +206,7 @@ async def test_the_weekly_rhythm_from_import_to_board(standin: StandIn, bot: Coh
 
     # /privacy forget deletes it all, and takes down the check-in card that quoted her.
     asked = await standin.slash("privacy forget", user=standin.alice)
+    assert "study-plan enrolments, progress, check-ins" in asked.text  # she is told what goes
     forget = next(c for c in asked.component_ids if c.startswith("privacy:forget:"))
     await standin.click(asked.message, forget, user=standin.alice)
     await wait_for(lambda: not [m for m in standin.messages_in(target) if "Read the overview" in m.text])
@@ -272,6 +260,15 @@ async def test_a_bad_plan_file_is_refused_by_line_and_nothing_is_written(standin
     assert await store.list_plans(bot.db, standin.guild_id) == []
 
 
+async def test_a_plan_file_over_1_mb_is_refused_by_its_size_before_it_is_read(standin: StandIn,
+                                                                               bot: CohortBot) -> None:
+    big = b"# A plan\n\n## Week 1: Start\n" + b"- [reading] x\n" * (files.MAX_FILE_BYTES // 14 + 1)
+    reply = await standin.slash("plan import", user=standin.admin, file=Upload("plan.md", big))
+    # The cog's own wording: refused on the attachment's declared size, so nothing was downloaded.
+    assert reply.ephemeral and reply.text.startswith("That file is 1.0 MB; a plan file is at most 1 MB")
+    assert await store.list_plans(bot.db, standin.guild_id) == []
+
+
 async def test_progress_is_private_unless_shared_except_to_organisers(standin: StandIn, bot: CohortBot) -> None:
     await import_and_start(standin, bot)
     for member in (standin.alice, standin.bob):
@@ -279,7 +276,7 @@ async def test_progress_is_private_unless_shared_except_to_organisers(standin: S
     own = await standin.slash("plan progress", user=standin.alice)
     [card] = own.attachments
     png_size(card.data)
-    assert own.ephemeral and "0/" in own.text
+    assert own.ephemeral and own.text.startswith("Alice's progress in ") and "(0 of 65 required)" in own.text
     refused = await standin.slash("plan progress", user=standin.bob, options={"member": standin.alice})
     assert "keeps their plan progress private" in refused.text and not refused.attachments
     organiser = await standin.slash("plan progress", user=standin.admin, options={"member": standin.alice})
@@ -290,8 +287,8 @@ async def test_progress_is_private_unless_shared_except_to_organisers(standin: S
     assert allowed.attachments and "alice" in allowed.text.lower()
 
 
-async def test_after_downtime_old_weeks_come_on_one_catch_up_card(standin: StandIn, bot: CohortBot,
-                                                                  bot_runner: BotRunner, clock: FakeClock) -> None:
+async def test_after_downtime_ended_weeks_come_on_one_catch_up_card(standin: StandIn, bot: CohortBot,
+                                                                    bot_runner: BotRunner, clock: FakeClock) -> None:
     plan = await import_and_start(standin, bot)
     await quiet(bot)
     await bot_runner.stop(bot)
@@ -337,3 +334,60 @@ async def test_pause_resume_finish_and_remove_tell_listeners_and_rebuild_jobs(
     removed = await standin.slash("plan remove", user=standin.admin, plan=SLUG)
     assert "Removed" in removed.text and await store.list_plans(bot.db, standin.guild_id) == []
     assert len(changes) == 6  # import, start, pause, resume, finish, remove (not the refused remove)
+
+
+async def test_a_member_who_leaves_the_server_leaves_its_plans_and_keeps_their_history(
+        standin: StandIn, bot: CohortBot, clock: FakeClock) -> None:
+    plan = await import_and_start(standin, bot)
+    await standin.slash("plan join", user=standin.bob, plan=SLUG)
+    clock.set(store.week_start(plan, 1) + timedelta(hours=1))  # type: ignore[operator]
+    first = (await store.items(bot.db, plan.id))[0]
+    await standin.slash("plan done", user=standin.bob, item=str(first.id))
+    await standin.remove_member(standin.bob)
+    async def bob_left() -> bool:
+        return not await progress.is_enrolled(bot.db, plan.id, standin.bob.id)
+
+    await wait_until(bob_left)  # no reminders, not in the cohort
+    assert await progress.cohort_size(bot.db, plan.id) == 0
+    assert first.id in await progress.done_items(bot.db, plan.id, standin.bob.id)  # history kept
+
+
+async def test_organiser_commands_need_manage_server_or_the_organiser_role(standin: StandIn, bot: CohortBot) -> None:
+    refused = await standin.slash("plan import", user=standin.moderator, example=SLUG)
+    assert refused.ephemeral and "Manage Server" in refused.text
+    assert await store.list_plans(bot.db, standin.guild_id) == []
+    role = await standin.add_role("Organisers")
+    await standin.give_roles(standin.carol, role)
+    await standin.slash("config organizer-role", user=standin.admin, role=role)
+    allowed = await standin.slash("plan import", user=standin.carol, example=SLUG,
+                                  options={"channel": standin.announcements})
+    assert "Imported" in allowed.text
+
+
+async def test_a_reimport_updates_the_running_plan_and_its_posted_card_keeping_progress(
+        standin: StandIn, bot: CohortBot, clock: FakeClock) -> None:
+    plan = await import_and_start(standin, bot)
+    await standin.slash("plan join", user=standin.alice, plan=SLUG)
+    await run_jobs_at(bot, clock, plan, store.week_start(plan, 1) + timedelta(seconds=5))  # type: ignore[operator]
+    [card] = await wait_for(lambda: cards(standin))
+    week1 = (await store.units(bot.db, plan.id))[0]
+    first, second = (await store.items(bot.db, plan.id, unit_id=week1.id))[:2]
+    await standin.click(card, f"plan:done:{week1.id}", user=standin.alice, values=[str(first.id), str(second.id)])
+
+    exported = (await standin.slash("plan export", user=standin.admin, plan=SLUG)).attachments[0].data.decode()
+    edited = exported.replace(f"- [discussion] {second.title}\n", "- [exercise] Sketch an ML system you use\n", 1)
+    assert edited != exported
+    refused = await standin.slash("plan import", user=standin.admin, file=Upload("plan.md", edited.encode()))
+    assert "replace: True" in refused.text
+    reply = await standin.slash("plan import", user=standin.admin, file=Upload("plan.md", edited.encode()),
+                                replace=True)
+    assert reply.ephemeral and "Updated" in reply.text and "1 added, 1 removed" in reply.text, reply.text
+
+    def menu_labels() -> list[str]:
+        [now] = cards(standin)
+        return [o["label"] for row in now.components for c in row["components"] for o in c.get("options", [])]
+
+    labels = await wait_for(lambda: "Sketch an ML system you use" in menu_labels() and menu_labels())
+    assert second.title not in labels and first.title in labels
+    assert set(await progress.done_items(bot.db, plan.id, standin.alice.id)) == {first.id}
+    assert len(cards(standin)) == 1 and (await store.get_plan(bot.db, standin.guild_id, SLUG)).status.value == "running"

@@ -430,3 +430,18 @@ async def test_one_showcase_card_per_submission_across_a_crash_and_taken_down_wh
     [card] = showcase_cards(standin)
     assert "Shown off in" in shown.text and "https://example.org/v4" in card.text
     standin.assert_clean()
+
+
+async def test_privacy_forget_takes_down_the_showcase_card_that_quotes_the_member(
+        standin: StandIn, bot: CohortBot) -> None:
+    assignment = await create(standin, bot)
+    await standin.slash("submit", user=standin.alice, assignment=str(assignment.id),
+                        url="https://example.org/mine", public=True)
+    assert len(showcase_cards(standin)) == 1
+    asked = await standin.slash("privacy forget", user=standin.alice)
+    forget = next(c for c in asked.component_ids if c.startswith("privacy:forget:"))
+    await standin.click(asked.message, forget, user=standin.alice)
+    await wait_for(lambda: showcase_cards(standin) == [])
+    assert await bot.db.fetchval("SELECT COUNT(*) FROM reviews_submissions WHERE user_id = ?",
+                                 (standin.alice.id,)) == 0
+    standin.assert_clean()

@@ -20,11 +20,9 @@ from bot.db import Database, migrate
 from bot.sessions import deliveries, rsvp, settings, store
 from bot.sessions.model import RsvpStatus
 from tests.conftest import BotRunner
-from tests.conftest import spawn as spawn  # re-exported: crash tests of other features import the fixture here
+from tests.e2e import crash
+from tests.e2e.crash import read_row, wait_for_row
 from tests.standin import StandIn
-
-REPO = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT = 30.0
 
 
 async def prepare(standin: StandIn, db_path: Path) -> int:
@@ -45,34 +43,22 @@ async def prepare(standin: StandIn, db_path: Path) -> int:
 
 
 def reminder_row(db_path: Path, session_id: int) -> sqlite3.Row | None:
-    with sqlite3.connect(db_path, timeout=5) as connection:
-        connection.row_factory = sqlite3.Row
-        return connection.execute("SELECT * FROM sessions_deliveries WHERE session_id = ? AND kind = 'remind-1m'",
-                                  (session_id,)).fetchone()
+    return read_row(db_path, "SELECT * FROM sessions_deliveries WHERE session_id = ? AND kind = 'remind-1m'",
+                    (session_id,))
 
 
-async def wait_for_row(db_path: Path, session_id: int, column: str, process: asyncio.subprocess.Process) -> None:
-    deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
-    while asyncio.get_running_loop().time() < deadline:
-        if process.returncode is not None:
-            raise AssertionError(f"the bot exited early with code {process.returncode}")
-        row = reminder_row(db_path, session_id)
-        if row is not None and row[column] is not None:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the reminder was not {column} within {STARTUP_TIMEOUT}s")
+async def wait_for_reminder(db_path: Path, session_id: int, column: str, process: asyncio.subprocess.Process) -> None:
+    await wait_for_row(lambda: reminder_row(db_path, session_id), lambda row: row[column] is not None,
+                       f"the reminder was not {column}", process)
+
+
+async def restart_in_process(bot_runner: BotRunner) -> Any:
+    """The bot again, in-process, with the sessions' jobs rebuilt (the shutdown tests use it too)."""
+    return await crash.restart_in_process(bot_runner, "Sessions")
 
 
 def reminders_posted(standin: StandIn) -> list[str]:
     return [m.text for m in standin.messages_in(standin.general) if "Reminder" in m.text]
-
-
-async def restart_in_process(bot_runner: BotRunner) -> Any:
-    bot = await bot_runner.start()
-    cog: Any = bot.get_cog("Sessions")
-    await asyncio.wait_for(cog.jobs_ready.wait(), 5)
-    await asyncio.sleep(0.5)  # time for anything wrongly re-armed to fire
-    return bot
 
 
 async def test_kill_9_between_claim_and_send_then_restart_delivers_nothing_twice(
@@ -80,7 +66,7 @@ async def test_kill_9_between_claim_and_send_then_restart_delivers_nothing_twice
     db_path = tmp_path / "cohort.db"
     session_id = await prepare(standin, db_path)
     process = await spawn(COHORT_TEST_PAUSE_AFTER_CLAIM="60")
-    await wait_for_row(db_path, session_id, "claimed_at", process)
+    await wait_for_reminder(db_path, session_id, "claimed_at", process)
     os.kill(process.pid, signal.SIGKILL)
     assert await process.wait() == -signal.SIGKILL
     row = reminder_row(db_path, session_id)
@@ -100,7 +86,7 @@ async def test_kill_9_after_sending_then_restart_does_not_send_again(
     db_path = tmp_path / "cohort.db"
     session_id = await prepare(standin, db_path)
     process = await spawn()
-    await wait_for_row(db_path, session_id, "sent_at", process)
+    await wait_for_reminder(db_path, session_id, "sent_at", process)
     os.kill(process.pid, signal.SIGKILL)
     await process.wait()
     [posted] = reminders_posted(standin)

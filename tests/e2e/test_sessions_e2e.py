@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from bot.sessions import deliveries, rsvp, store
 from bot.sessions.model import RsvpStatus
 from cogs.sessions import Sessions
 from tests.conftest import BotRunner
+from tests.e2e.helpers import wait_for
 from tests.standin import SentMessage, StandIn
 
 
@@ -43,15 +43,6 @@ def cog(bot: CohortBot) -> Sessions:
     found: Any = bot.get_cog("Sessions")
     assert found is not None
     return found  # type: ignore[no-any-return]
-
-
-async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def delivery_outcome(bot: CohortBot, session_id: int, kind: str) -> Any:

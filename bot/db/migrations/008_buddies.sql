@@ -86,3 +86,19 @@ CREATE TABLE buddies_members (
 ) WITHOUT ROWID;
 CREATE INDEX buddies_members_by_group ON buddies_members (group_id);
 CREATE INDEX buddies_members_by_user ON buddies_members (guild_id, user_id);
+
+-- One direct message to one member about one group, claimed before it is sent, so a restart resumes
+-- a group told by DM (or its check-back) without telling anyone twice. 'intro': their buddies, when
+-- there is no thread (or they cannot see it); 'alone': no one else was in the round; 'checkback':
+-- "Did you meet?" for a group told by DM.
+CREATE TABLE buddies_dms (
+    guild_id   INTEGER NOT NULL,
+    group_id   INTEGER NOT NULL REFERENCES buddies_groups (id) ON DELETE CASCADE,
+    user_id    INTEGER NOT NULL,
+    kind       TEXT    NOT NULL CHECK (kind IN ('intro', 'alone', 'checkback')),
+    status     TEXT    NOT NULL DEFAULT 'claimed' CHECK (status IN ('claimed', 'sent', 'failed')),
+    message_id INTEGER,
+    claimed_at TEXT    NOT NULL,
+    PRIMARY KEY (group_id, user_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX buddies_dms_by_user ON buddies_dms (guild_id, user_id);
