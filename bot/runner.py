@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -83,8 +84,11 @@ def _stop(bot: CohortBot, sig: signal.Signals) -> None:
 
 
 async def sync_only(settings: Settings) -> int:
-    """Log in, sync the command tree (done by ``setup_hook``), and exit."""
-    async with open_bot(settings) as bot:
+    """Log in, sync the command tree (done by ``setup_hook``), and exit.
+
+    The web companion stays off: a one-off command must not serve pages, nor take the port from (or
+    fail beside) a bot already running with the same settings."""
+    async with open_bot(replace(settings, web_port=None)) as bot:
         try:
             await bot.login(settings.token)
         except discord.LoginFailure:

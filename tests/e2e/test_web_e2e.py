@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import socket
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,6 +21,7 @@ from bot.core import CohortBot
 from bot.demo import seed_demo_community
 from bot.web import store
 from tests.conftest import BotRunner
+from tests.e2e.test_core_e2e import bot_env, run_cli
 from tests.standin import StandIn
 
 
@@ -164,3 +167,15 @@ async def test_interactions_are_answered_while_the_web_is_busy(standin: StandIn,
 async def test_web_port_zero_in_the_environment_turns_the_companion_off(bot_runner: BotRunner) -> None:
     quiet: Any = await bot_runner.start()  # Settings made by hand: web_port None, as WEB_PORT=0
     assert not quiet.web.enabled and not quiet.web.running and quiet.web.port is None
+
+
+async def test_the_sync_command_serves_no_pages(standin: StandIn, tmp_path: Path) -> None:
+    """``python -m bot sync`` logs in, syncs and exits: it neither binds WEB_PORT (which a running bot
+    holds) nor serves pages for the moment it runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, out, err = await run_cli("sync", env=bot_env(standin, tmp_path, WEB_PORT=str(port)), cwd=tmp_path)
+    assert code == 0, err
+    assert standin.requests_to("PUT", "/applications/*/commands"), "sync did not sync the commands"
+    assert "web companion" not in out + err  # started, it logs "web companion on http://…"
