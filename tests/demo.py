@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bot.config import load_settings
+from bot.core import CohortBot
 from bot.demo import seed_demo_community
 from bot.runner import open_bot
 from tests.standin import StandIn
@@ -52,6 +53,7 @@ async def main() -> int:
             slug = await seed_demo_community(bot.db, bot.clock, standin.guild_id, host_id=standin.admin.id,
                                              member_ids=[p.id for p in people], channel_id=standin.general.id,
                                              guild_name=standin.guild.name)
+            await arm_demo(bot, standin.guild_id)
             print(f"\nCohort demo is running against the local Discord stand-in (data in {workdir}).")
             print(f"Open {bot.web.links.guild_links(slug)['home']}")
             print("Press Ctrl-C to stop.\n", flush=True)
@@ -61,6 +63,21 @@ async def main() -> int:
     finally:
         await standin.stop()
     return 0
+
+
+async def arm_demo(bot: CohortBot, guild_id: int) -> None:
+    """What the /session and /plan commands do after every change, for what the demo put in the
+    database: derive each session's and plan's scheduler jobs (reminders, start notices, the plan's
+    weekly cards and check-ins) and tell the features that listen (``plan_changed``). Without it the
+    demo's plan and sessions would only come alive after a restart."""
+    sessions, plans = bot.get_cog("Sessions"), bot.get_cog("Plans")
+    for cog in (sessions, plans):
+        await asyncio.wait_for(cog.jobs_ready.wait(), READY_TIMEOUT)  # type: ignore[union-attr]
+    for row in await bot.db.fetchall("SELECT id FROM sessions WHERE guild_id = ?", (guild_id,)):
+        await sessions.jobs.sync(row["id"])  # type: ignore[union-attr]
+    for row in await bot.db.fetchall("SELECT id FROM plans WHERE guild_id = ?", (guild_id,)):
+        await plans.jobs.sync(row["id"])  # type: ignore[union-attr]
+        bot.dispatch("plan_changed", guild_id, row["id"])
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ from icalendar import Calendar
 
 from bot.core import CohortBot
 from bot.demo import seed_demo_community
+from bot.plans.jobs import job_id as plan_job_id
 from bot.web import store
 from tests.conftest import BotRunner
+from tests.demo import arm_demo
+from tests.e2e.helpers import wait_for
 from tests.e2e.test_core_e2e import bot_env, run_cli
 from tests.standin import StandIn
 
@@ -179,3 +182,20 @@ async def test_the_sync_command_serves_no_pages(standin: StandIn, tmp_path: Path
     assert code == 0, err
     assert standin.requests_to("PUT", "/applications/*/commands"), "sync did not sync the commands"
     assert "web companion" not in out + err  # started, it logs "web companion on http://…"
+
+
+async def test_the_demo_plan_and_sessions_come_alive_without_a_restart(standin: StandIn, bot: CohortBot) -> None:
+    """``make demo`` fills the community in while the bot runs; its plan then posts its week cards
+    and its sessions have their reminder jobs, as after /plan start and /session schedule."""
+    await seed_demo_community(bot.db, bot.clock, standin.guild_id, host_id=standin.admin.id,
+                              member_ids=[standin.alice.id, standin.bob.id], channel_id=standin.general.id)
+    plan_id = await bot.db.fetchval("SELECT id FROM plans WHERE guild_id = ?", (standin.guild_id,))
+    assert bot.scheduler.get_job(plan_job_id(plan_id)) is None  # the store alone schedules nothing
+    await arm_demo(bot, standin.guild_id)
+    session_ids = [r["id"] for r in await bot.db.fetchall("SELECT id FROM sessions WHERE guild_id = ?",
+                                                          (standin.guild_id,))]
+    armed = {job.id.split(":")[1] for job in bot.scheduler.get_jobs() if job.id.startswith("session:")}
+    assert {str(i) for i in session_ids} <= armed
+    title = await bot.db.fetchval("SELECT title FROM plans WHERE id = ?", (plan_id,))
+    # Started nine days ago with backfill: its week cards go out at once, as for a real plan.
+    await wait_for(lambda: any(title in str(m.payload) for m in standin.messages_in(standin.general)), timeout=10)
