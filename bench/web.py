@@ -9,7 +9,10 @@
 2. ``calendar.ics`` of a server with 1,000 sessions (one-offs and weekly series, some edited or
    cancelled): the request after one session was edited (the feed is rebuilt, unchanged events are
    reused), target <= 50 ms; the "not modified" path (If-None-Match with the current ETag), target
-   <= 2 ms. Also printed: the first build after a start (nothing cached) and an unchanged 200.
+   <= 2 ms; and the first request after a start, <= 50 ms: the web companion builds every enabled
+   calendar in the background when it starts (bot/web/feeds.py warm_guild_feeds), so the first
+   poll finds it ready. Also printed: the build from nothing answered on the request (what a start
+   did before; its time is now spent at start) and an unchanged 200.
    Timings are from a bare keep-alive HTTP client, each request as from another client address,
    paced (50 a second, and after a slow one long enough for the web's share of the loop to refill).
 3. Isolation: the real bot on that database, the stand-in and its members in a second process
@@ -45,9 +48,11 @@ from bot.config import Settings
 from bot.db import Database, migrate
 from bot.runner import open_bot
 from bot.web import store as web_store
+from bot.web.feeds import warm_guild_feeds
 from bot.web.guard import LoopShare
 
-LIMITS_MS = {"library search page p95": 15.0, "calendar.ics build p95": 50.0, "calendar.ics 304 p95": 2.0}
+LIMITS_MS = {"library search page p95": 15.0, "calendar.ics build p95": 50.0,
+             "calendar.ics first request p95": 50.0, "calendar.ics 304 p95": 2.0}
 MAX_RISE = 0.20
 PACE = 0.02  # seconds between the measured requests: 50 pages a second
 CALENDAR_GUILD = 424_242_424_242_424_242
@@ -185,13 +190,21 @@ async def calendar_figures(port: int, bot: Any, runs: int) -> dict[str, float]:
 
     feeds = bot.web._runner.app[CONTEXT].feeds
     client = RawClient(port)
+    figures: dict[str, float] = {}
     path = "/g/cal/calendar.ics"
     _, fields, body = await client.get(path)
     count = body.count(b"BEGIN:VEVENT")
-    cold = []
+    context = bot.web._runner.app[CONTEXT]
+    cold, warmed, warm_ups = [], [], []
     for _ in range(runs):
         feeds.forget()
         cold += await timed(client, [path], 200)
+    for _ in range(runs):  # what a start does now: build every enabled calendar before anyone asks
+        feeds.forget()
+        started = time.perf_counter()
+        await warm_guild_feeds(context)
+        warm_ups.append(time.perf_counter() - started)
+        warmed += await timed(client, [path], 200)
     edited = []
     ids = [row["id"] for row in await bot.db.fetchall("SELECT id FROM sessions WHERE guild_id = ? AND series_id IS "
                                                       "NULL ORDER BY id", (CALENDAR_GUILD,))]
@@ -204,8 +217,10 @@ async def calendar_figures(port: int, bot: Any, runs: int) -> dict[str, float]:
     not_modified = await timed(client, [path] * runs * 10, 304, If_None_Match=fields["etag"])
     client.close()
     print(f"\ncalendar.ics: {count} VEVENTs for {CALENDAR_SESSIONS} sessions, {len(body) / 1000:.0f} kB")
-    describe("first build after a start (cold)", cold)
-    figures = {"calendar.ics build p95": describe("rebuild after one session edited", edited)["p95"]}
+    describe("build from nothing, on the request", cold)
+    describe("  the same build at start (background)", warm_ups)
+    figures["calendar.ics first request p95"] = describe("first request after a start", warmed)["p95"]
+    figures["calendar.ics build p95"] = describe("rebuild after one session edited", edited)["p95"]
     describe("unchanged, 200 with the body", cached)
     figures["calendar.ics 304 p95"] = describe("If-None-Match -> 304", not_modified)["p95"]
     return figures

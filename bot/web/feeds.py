@@ -15,7 +15,7 @@ from bot.sessions import ics, store
 from bot.sessions.model import SessionNotFound
 from bot.web import calendars
 from bot.web.atom import resources_feed
-from bot.web.context import CONTEXT
+from bot.web.context import CONTEXT, WebContext
 from bot.web.pages import PageNotFound, enabled_guild
 from bot.web.queries import newest_resources
 from bot.web.store import user_for_token
@@ -56,17 +56,36 @@ def conditional(request: web.Request, feed: calendars.Feed, content_type: str, *
 
 
 async def guild_calendar(request: web.Request) -> web.Response:
-    context = request.app[CONTEXT]
     slug = request.match_info["slug"].lower()
+    feed = await guild_feed(request.app[CONTEXT], slug)
+    if feed is None:
+        raise PageNotFound()
+    return conditional(request, feed, CALENDAR_TYPE, cache="public, max-age=300", filename=f"{slug}.ics")
+
+
+async def guild_feed(context: WebContext, slug: str) -> calendars.Feed | None:
+    """The calendar.ics of the enabled page ``slug`` (None: no such page), from the cache when current."""
     found = await calendars.enabled_with_changes(context.db, slug)
     if found is None:
-        raise PageNotFound()
+        return None
     guild_id, changes = found
     server = context.server(guild_id, slug)
-    links = context.guild_links(slug)
-    feed = await context.feeds.feed(context.db, guild_id, changes, context.clock.now(),
-                                    name=f"{server.name} study sessions", page_url=links["sessions"])
-    return conditional(request, feed, CALENDAR_TYPE, cache="public, max-age=300", filename=f"{slug}.ics")
+    return await context.feeds.feed(context.db, guild_id, changes, context.clock.now(),
+                                    name=f"{server.name} study sessions",
+                                    page_url=context.guild_links(slug)["sessions"])
+
+
+async def warm_guild_feeds(context: WebContext) -> int:
+    """Build every enabled server's calendar.ics once, right after a start, so that the first
+    subscriber's poll does not pay for a build from nothing (~0.15 ms an event, nearly all of it
+    icalendar writing the events; 1,000 sessions take ~160 ms). Later builds reuse the events made
+    here (a server's name, known once the gateway lists it, only changes the calendar's header).
+    Returns how many were built."""
+    slugs = [row["slug"] for row in await context.db.fetchall(
+        "SELECT slug FROM web_guilds WHERE enabled = 1 ORDER BY guild_id")]
+    for slug in slugs:
+        await guild_feed(context, slug)
+    return len(slugs)
 
 
 async def session_calendar(request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ the database work of Discord interactions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from bot.db import Database
 from bot.web.access_log import RedactingAccessLogger
 from bot.web.app import build_app
 from bot.web.context import Links, ServerDirectory, WebContext
+from bot.web.feeds import warm_guild_feeds
 from bot.web.guard import RateLimiter
 
 log = logging.getLogger("bot.web")
@@ -33,6 +35,7 @@ class WebServer:
         self.port: int | None = None
         self._db: Database | None = None
         self._runner: web.AppRunner | None = None
+        self._warming: asyncio.Task[None] | None = None
         self.links = Links(self.base_url)
 
     @property
@@ -45,7 +48,6 @@ class WebServer:
 
     def base_url(self) -> str:
         return self.settings.web_base_url(self.port)
-
 
     async def start(self) -> None:
         if not self.enabled or self._runner is not None:
@@ -71,8 +73,26 @@ class WebServer:
         self.port = runner.addresses[0][1]  # the bound port, also when a test asked for any (0)
         log.info("web companion on http://%s:%s (public address %s)", self.settings.web_host, self.port,
                  self.base_url())
+        self._warming = asyncio.create_task(self._warm(context), name="web: warm calendars")
+
+    async def calendars_warm(self) -> None:
+        """Wait until the calendars built at start are ready (tests and the benchmark)."""
+        if self._warming is not None:
+            await asyncio.shield(self._warming)
+
+    async def _warm(self, context: WebContext) -> None:
+        try:
+            count = await warm_guild_feeds(context)
+        except Exception:  # a failure here only means the first request builds its calendar itself
+            log.exception("web companion: building the calendars at start failed")
+        else:
+            log.debug("web companion: %d calendars built at start", count)
 
     async def stop(self) -> None:
+        warming, self._warming = self._warming, None
+        if warming is not None and not warming.done():
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
