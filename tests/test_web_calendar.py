@@ -151,6 +151,10 @@ async def test_personal_calendar(db: Database, clock: FakeClock) -> None:
         assert dues and all(plan_title in s for s in dues)
         webgpu = by_summary(body, "WebGPU")
         assert webgpu and all("RRULE" not in e for e in webgpu)  # only the occurrence they answered
+        # Its own UIDs: an occurrence never poses as the server calendar's one-off or whole series.
+        server_uids = {str(e["UID"]) for e in events(await (await client.get("/g/demo/calendar.ics")).read())}
+        mine = {str(e["UID"]) for e in events(body) if not str(e["SUMMARY"]).startswith("Due: ")}
+        assert mine and all(uid.startswith("member-session-") for uid in mine) and not mine & server_uids
         assert (await client.get(f"/c/{token}.ics", headers={"If-None-Match": response.headers["ETag"]})).status == 304
 
         new = await web_store.new_calendar_token(db, clock, user_id=member, guild_id=GUILD)

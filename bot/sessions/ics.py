@@ -47,7 +47,8 @@ class FeedOptions:
 
     ``versions`` is keyed ``("session", id)`` and ``("series", id)``; every session passed must have
     its own entry. ``standalone`` writes each occurrence as its own event (a member's calendar holds
-    the occurrences they answered, not whole series).
+    the occurrences they answered, not whole series). ``uid_prefix`` puts the events in a namespace
+    of their own (see :func:`session_uid`).
     """
 
     versions: Mapping[tuple[str, int], Version]
@@ -58,12 +59,25 @@ class FeedOptions:
     # Serialized events by everything they are made of: a feed rebuilt after one edit serializes
     # only that event again (icalendar takes ~0.2 ms an event). The caller bounds its size.
     event_cache: MutableMapping[Hashable, bytes] | None = None
+    uid_prefix: str = ""
 
 
-def session_uid(session: Session, *, standalone: bool = False) -> str:
+def session_uid(session: Session, *, standalone: bool = False, prefix: str = "") -> str:
+    """``series-<id>`` for a series, ``session-<id>`` for a one-off or a single occurrence; with
+    ``prefix`` when the same session is written differently in another calendar.
+
+    A member's own calendar (``prefix="member-"``) holds an occurrence they answered as an event of
+    its own, with the server's name in its title, where the server's calendar holds it as part of a
+    series. Calendar apps keep each subscription apart and never merge events across them (Google
+    Calendar, Apple Calendar and Outlook show an event found in two subscribed calendars in both),
+    so a shared UID would not stop it showing twice. It would only make two different events claim
+    to be one: an occurrence posing as a whole series, or an import of one into a calendar that
+    holds the other replacing it. So the member's calendar has UIDs of its own, and the pages and
+    ``/calendar link`` say to subscribe to one of the two (or hide one) to see each session once.
+    """
     if session.series_id is not None and not standalone:
-        return f"series-{session.series_id}@{session.guild_id}.cohort"
-    return f"session-{session.id}@{session.guild_id}.cohort"
+        return f"{prefix}series-{session.series_id}@{session.guild_id}.cohort"
+    return f"{prefix}session-{session.id}@{session.guild_id}.cohort"
 
 
 def build_calendar(sessions: list[Session], anchors: SeriesAnchors, *, now: datetime, name: str,
@@ -117,7 +131,7 @@ def _assemble_feed(calendar: Calendar, sessions: list[Session], anchors: SeriesA
         key: Hashable
         if session.series_id is None or feed.standalone:
             key = ("event", session, feed.versions[("session", session.id)], names.get(session.topic_id or 0),
-                   url, feed.standalone)
+                   url, feed.standalone, feed.uid_prefix)
             events.append(cached(key, partial(_one_event, session, now, topic_names, url, feed)))
         else:
             by_series[session.series_id].append(session)
@@ -231,7 +245,8 @@ def _event(session: Session, now: datetime, topic_names: dict[int, str] | None, 
            start: datetime | None = None, feed: FeedOptions | None = None) -> Event:
     start = start or session.starts_at
     event = Event()
-    event.add("uid", session_uid(session, standalone=feed is not None and feed.standalone))
+    event.add("uid", session_uid(session, standalone=feed is not None and feed.standalone,
+                                 prefix=feed.uid_prefix if feed is not None else ""))
     if feed is None:
         event.add("dtstamp", now)
     else:

@@ -28,6 +28,7 @@ from bot.sessions import ics
 from bot.sessions.model import SESSION_SELECT, Session, session_from_row
 
 HISTORY = timedelta(days=30)
+PERSONAL_UID_PREFIX = "member-"  # see bot.sessions.ics.session_uid: why a member's events have UIDs of their own
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 V = TypeVar("V")
 SessionVersion = tuple[Session, ics.Version]
@@ -234,7 +235,8 @@ async def personal_feed(db: Database, user_id: int, now: datetime, *, server_nam
     titled = [_with_server(s, server_names) for s in sessions]
     url = next(iter(sessions_url.values()), None) if len(sessions_url) == 1 else None
     body = ics.build_calendar(titled, {}, now=now, name="Cohort: my sessions and deadlines", url=url,
-                              feed=ics.FeedOptions(versions, standalone=True, extra_events=dues))
+                              feed=ics.FeedOptions(versions, standalone=True, extra_events=dues,
+                                                   uid_prefix=PERSONAL_UID_PREFIX))
     return make_feed(body, stamps)
 
 
