@@ -123,6 +123,10 @@ class GuildFeeds:
             self._cache[guild_id] = _Cached(key, feed, valid_until)
         return feed
 
+    def holds(self, guild_id: int) -> bool:
+        """Whether a feed of the server is cached (built at least once since the start)."""
+        return guild_id in self._cache
+
     def forget(self) -> None:
         """Drop every cached feed and event (the benchmark measures builds from nothing)."""
         self._cache.clear()

@@ -21,6 +21,7 @@ from bot.core import CohortBot
 from bot.demo import seed_demo_community
 from bot.plans.jobs import job_id as plan_job_id
 from bot.web import store
+from bot.web.context import CONTEXT
 from tests.conftest import BotRunner
 from tests.demo import arm_demo
 from tests.e2e.helpers import wait_for
@@ -199,3 +200,17 @@ async def test_the_demo_plan_and_sessions_come_alive_without_a_restart(standin: 
     title = await bot.db.fetchval("SELECT title FROM plans WHERE id = ?", (plan_id,))
     # Started nine days ago with backfill: its week cards go out at once, as for a real plan.
     await wait_for(lambda: any(title in str(m.payload) for m in standin.messages_in(standin.general)), timeout=10)
+
+
+async def test_a_start_builds_the_enabled_calendars_before_anyone_asks(standin: StandIn,
+                                                                      bot_runner: BotRunner) -> None:
+    first = await bot_runner.start(web_port=0)
+    await seed_demo_community(first.db, first.clock, standin.guild_id, host_id=standin.admin.id,
+                              member_ids=[standin.alice.id], channel_id=standin.general.id)
+    assert not first.web._runner.app[CONTEXT].feeds.holds(standin.guild_id)  # type: ignore[union-attr]
+    again = await bot_runner.restart(first, web_port=0)
+    await again.web.calendars_warm()
+    feeds = again.web._runner.app[CONTEXT].feeds  # type: ignore[union-attr]
+    assert feeds.holds(standin.guild_id)
+    status, _, body = await fetch(f"{base(again)}/g/demo/calendar.ics")
+    assert status == 200 and body.count("BEGIN:VEVENT") >= 4
