@@ -81,7 +81,9 @@ class Web(commands.Cog):
             f"{first}\n{webcal}\n(or add it by address: {url})\n\nIt holds the sessions you answered Going or "
             f"Maybe, in every server, and the due times of the study plans you joined. **Keep it secret**: anyone "
             f"with the link can read that calendar. Cohort stores only a fingerprint of it, so it cannot show "
-            f"it again: `/calendar reset` makes a new one.\n{GOOGLE_NOTE}{self._off_note()}",
+            f"it again: `/calendar reset` makes a new one.\nSubscribed to a server's calendar too? Then each session "
+            f"you answered shows twice: keep one of the two, or hide one in your calendar app.\n"
+            f"{GOOGLE_NOTE}{self._off_note()}",
             ephemeral=True, allowed_mentions=NO_PINGS, suppress_embeds=True)
 
     @calendar.command(name="link")

@@ -102,6 +102,7 @@ async def test_personal_calendar_link_reset_and_a_log_without_the_token(standin:
                                   member_ids=[standin.alice.id, standin.bob.id], channel_id=standin.general.id)
         reply = await standin.slash("calendar link", user=standin.alice)
         assert reply.ephemeral and "Keep it secret" in reply.text and "up to a day" in reply.text
+        assert "shows twice" in reply.text  # the server calendar and this one both hold what they answered
         url = re.search(r"(http://\S+/c/(\S+)\.ics)", reply.text)
         assert url is not None
         link, token = url.group(1), url.group(2)
