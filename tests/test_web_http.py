@@ -16,7 +16,7 @@ from bot.web import store
 from bot.web.app import STATIC_DIR
 from bot.web.guard import CSP, RateLimiter
 from tests.e2e.any_text import EDGE_CASES, drawn
-from tests.web_site import GUILD, NOW, ManualTime, web_client
+from tests.web_site import GUILD, NOW, OTHER_GUILD, ManualTime, web_client
 
 # Text shaped like markup as often as not, plus anything else Unicode has.
 ANY_HTMLISH = st.text(st.sampled_from(list("<>&\"'=/ ab;{}%#!-\n")) | st.characters(exclude_categories=("Cs",)),
@@ -199,3 +199,34 @@ async def test_member_written_text_is_escaped_on_the_library_page(db: Database, 
             for n, text in enumerate(batch):
                 expected = " ".join(f"T{start + n}: {text}".replace("\x00", "").replace("\ufffd", "").split())
                 assert expected in titles, (text, titles[:3])
+
+
+async def test_an_empty_server_says_what_would_be_there_and_how_it_gets_there(db: Database, clock: FakeClock) -> None:
+    await store.enable(db, clock, OTHER_GUILD, slug="quiet", guild_name="Other place")
+    async with web_client(db, clock, seed=False) as (client, _):
+        home = BeautifulSoup(await (await client.get("/g/quiet")).text(), "html.parser").get_text(" ", strip=True)
+        assert "No sessions are planned for the next 14 days" in home and "/session schedule" in home
+        assert "The library is empty so far" in home and "/resource add" in home
+        assert "Search the whole library" not in home  # nothing to search
+        assert "Study plans" not in home
+        sessions = await (await client.get("/g/quiet/sessions")).text()
+        assert "No sessions are planned yet" in sessions and "No sessions in the last 30 days" in sessions
+        library = await (await client.get("/g/quiet/library")).text()
+        assert "Nothing here yet" in library and "/resource add" in library
+
+
+async def test_pages_say_what_a_learner_needs_next(db: Database, clock: FakeClock) -> None:
+    async with web_client(db, clock) as (client, _):
+        text = BeautifulSoup(await (await client.get("/g/demo")).text(), "html.parser").get_text(" ", strip=True)
+        assert re.search(r"WebGPU inference study hour .*? · 1 h · every week", text)  # the demo's weekly series
+        assert "Paper club" in text and not re.search(r"Paper club[^·]*·[^·]*· 1 h 30 min · every", text)
+        assert "/calendar link" in text and "shows twice" in text and "From URL" in text
+        plan = await (await client.get("/g/demo/plans/ml-systems-design")).text()
+        assert "/plan join ml-systems-design" in plan
+        missing = BeautifulSoup(await (await client.get("/g/demo/library?q=zzqqxx")).text(), "html.parser")
+        assert "Nothing matches those words" in missing.get_text()
+        assert any(a.get("href") == "/g/demo/library" for a in missing.select("main a"))
+        pager = BeautifulSoup(await (await client.get("/g/demo/library?page=2")).text(), "html.parser")
+        total = await db.fetchval("SELECT COUNT(*) FROM resources WHERE guild_id = ? AND removed_at IS NULL",
+                                  (GUILD,))
+        assert pager.select_one('.pager [aria-current="page"]').get_text() == f"Page 2 of {-(-total // 20)}"

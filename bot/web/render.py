@@ -24,6 +24,7 @@ def environment() -> jinja2.Environment:
     env.filters["time"] = time_tag
     env.filters["day"] = day_tag
     env.filters["duration"] = duration_text
+    env.filters["repeat_text"] = repeat_text
     env.filters["safe_url"] = safe_url
     env.globals["google_calendar_url"] = google_calendar_url
     return env
@@ -59,6 +60,11 @@ def duration_text(delta: timedelta) -> str:
     if hours and minutes:
         return f"{hours} h {minutes} min"
     return f"{hours} h" if hours else f"{minutes} min"
+
+
+def repeat_text(repeat: str) -> str:
+    """How often a series meets, for a learner: ``weekly`` → ``every week``."""
+    return {"weekly": "every week", "biweekly": "every two weeks", "monthly": "every month"}.get(str(repeat), "")
 
 
 def safe_url(url: str | None) -> str | None:
