@@ -147,50 +147,42 @@ _WINDOW = ("s.guild_id = ? AND (s.ends_at > ? OR s.series_id IN "
            "(SELECT series_id FROM sessions WHERE guild_id = ? AND ends_at > ? AND series_id IS NOT NULL))")
 
 
-async def _versions(db: Database, sessions: list[Session]) -> dict[tuple[str, int], ics.Version]:
-    """Each session's version and each series' (a member's calendar: a few sessions)."""
-    versions: dict[tuple[str, int], ics.Version] = {}
-    ids = [s.id for s in sessions]
+async def _rows_in(db: Database, sql: str, ids: list[int]) -> list[Row]:
+    """``sql`` with ``{marks}`` in its ``IN (…)``, run for ``ids`` in chunks SQLite's variable limit takes."""
+    rows: list[Row] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        rows = await db.fetchall(
-            f"SELECT s.id, s.created_at, v.sequence, v.changed_at FROM sessions s LEFT JOIN web_calendar_versions v "
-            f"ON v.kind = 'session' AND v.id = s.id WHERE s.id IN ({marks})", chunk)
-        for row in rows:
-            versions[("session", row["id"])] = ics.Version(row["sequence"] or 0,
-                                                           from_db(row["changed_at"] or row["created_at"]))
+        rows += await db.fetchall(sql.format(marks=", ".join("?" * len(chunk))), chunk)
+    return rows
+
+
+def _series_ids(sessions: list[Session]) -> list[int]:
+    return sorted({s.series_id for s in sessions if s.series_id is not None})
+
+
+async def _versions(db: Database, sessions: list[Session]) -> dict[tuple[str, int], ics.Version]:
+    """Each session's version and each series' (a member's calendar: a few sessions)."""
+    rows = await _rows_in(db, "SELECT s.id, s.created_at, v.sequence, v.changed_at FROM sessions s "
+                              "LEFT JOIN web_calendar_versions v ON v.kind = 'session' AND v.id = s.id "
+                              "WHERE s.id IN ({marks})", [s.id for s in sessions])
+    versions = {("session", row["id"]): ics.Version(row["sequence"] or 0,
+                                                    from_db(row["changed_at"] or row["created_at"])) for row in rows}
     return versions | await _series_versions(db, sessions)
 
 
 async def _series_versions(db: Database, sessions: list[Session]) -> dict[tuple[str, int], ics.Version]:
-    series_ids = sorted({s.series_id for s in sessions if s.series_id is not None})
-    versions: dict[tuple[str, int], ics.Version] = {}
-    for start in range(0, len(series_ids), 500):
-        chunk = series_ids[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        rows = await db.fetchall(f"SELECT id, sequence, changed_at FROM web_calendar_versions WHERE kind = 'series' "
-                                 f"AND id IN ({marks})", chunk)
-        for row in rows:
-            versions[("series", row["id"])] = ics.Version(row["sequence"], from_db(row["changed_at"]))
-    return versions
+    rows = await _rows_in(db, "SELECT id, sequence, changed_at FROM web_calendar_versions WHERE kind = 'series' "
+                              "AND id IN ({marks})", _series_ids(sessions))
+    return {("series", row["id"]): ics.Version(row["sequence"], from_db(row["changed_at"])) for row in rows}
 
 
 async def _series_facts(db: Database, sessions: list[Session]) -> tuple[ics.SeriesAnchors, frozenset[int]]:
     """Each series' anchor (for its RRULE) and which series were cancelled, in one query."""
-    series_ids = sorted({s.series_id for s in sessions if s.series_id is not None})
-    anchors: ics.SeriesAnchors = {}
-    cancelled: set[int] = set()
-    for start in range(0, len(series_ids), 500):
-        chunk = series_ids[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        rows = await db.fetchall(f"SELECT id, anchor_local, timezone, cancelled_at FROM sessions_series "
-                                 f"WHERE id IN ({marks})", chunk)
-        for row in rows:
-            anchors[row["id"]] = (datetime.fromisoformat(row["anchor_local"]), row["timezone"])
-            if row["cancelled_at"]:
-                cancelled.add(row["id"])
-    return anchors, frozenset(cancelled)
+    rows = await _rows_in(db, "SELECT id, anchor_local, timezone, cancelled_at FROM sessions_series "
+                              "WHERE id IN ({marks})", _series_ids(sessions))
+    anchors: ics.SeriesAnchors = {row["id"]: (datetime.fromisoformat(row["anchor_local"]), row["timezone"])
+                                  for row in rows}
+    return anchors, frozenset(row["id"] for row in rows if row["cancelled_at"])
 
 
 _FEED_SELECT = (f"{SESSION_SELECT} LEFT JOIN web_calendar_versions v ON v.kind = 'session' AND v.id = s.id "
