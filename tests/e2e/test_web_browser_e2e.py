@@ -18,13 +18,16 @@ from PIL import Image
 
 from bot.clock import FakeClock, to_db
 from bot.db import Database
-from tests.web_site import GUILD, NOW, web_client
+from bot.web import store
+from tests.web_site import GUILD, NOW, OTHER_GUILD, web_client
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 PAGES = {"home": "/g/demo", "library": "/g/demo/library", "search": "/g/demo/library?q=webgpu",
-         "sessions": "/g/demo/sessions", "plan": "/g/demo/plans/ml-systems-design", "not-found": "/g/nothing-here"}
+         "sessions": "/g/demo/sessions", "plan": "/g/demo/plans/ml-systems-design", "not-found": "/g/nothing-here",
+         # the empty states: a search without results, and a server with no sessions, plans or resources
+         "no-results": "/g/demo/library?q=zzqqxx", "empty-home": "/g/quiet", "empty-sessions": "/g/quiet/sessions"}
 # (the demo plan's slug is ml-systems-design whether it comes from data/plans or bot/demo.py's own)
 WIDTHS = (1280, 360)
 # Listens for CSP violations before any page script could run (the pages have none; this is the test's own).
@@ -73,6 +76,7 @@ async def browser() -> AsyncIterator[Any]:
 @pytest.fixture
 async def site(db: Database) -> AsyncIterator[str]:
     clock = FakeClock(NOW)
+    await store.enable(db, clock, OTHER_GUILD, slug="quiet", guild_name="Other place")
     async with web_client(db, clock) as (client, _):
         yield str(client.make_url("")).rstrip("/")
 
