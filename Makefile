@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run demo test lint typecheck bench clean chromium
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cohort needs Python 3.11 or newer")'
@@ -21,14 +21,28 @@ $(VENV)/.dev: pyproject.toml | $(PY)
 run: $(VENV)/.runtime
 	$(PY) -m bot
 
+# Cohort against the local Discord stand-in, with a demo community: http://127.0.0.1:8080/g/demo
+demo: $(VENV)/.dev
+	$(PY) -m tests.demo
+
 lint: $(VENV)/.dev
 	$(PY) -m ruff check bot cogs tests bench
 
 typecheck: $(VENV)/.dev
 	$(PY) -m mypy bot cogs
 
-test: lint typecheck
-	$(PY) -m pytest
+# The web companion's browser tests drive Debian's Chromium (never `playwright install`).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "Chromium is missing, so the browser tests will be skipped. Install it with:"; \
+		echo "    sudo apt-get update && sudo apt-get install -y chromium"; \
+	fi
+
+test: lint typecheck chromium
+	$(PY) -m pytest -rs
 
 bench: $(VENV)/.dev
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

@@ -49,12 +49,26 @@ class Settings:
     feed_poll_seconds: int = 600
     allow_private_urls: bool = False
     contact_url: str = "https://github.com/cohort-bot/cohort"
+    # The web companion. ``web_port`` None is off (WEB_PORT=0); 0 binds any free port, which only
+    # tests use (the bound port is then ``bot.web.port``). Built by hand, Settings start with it off.
+    web_host: str = "127.0.0.1"
+    web_port: int | None = None
+    public_url: str | None = None
+    web_trust_proxy: bool = False
 
     @property
     def user_agent(self) -> str:
         from bot import __version__
 
         return f"CohortBot/{__version__} (+{self.contact_url})"
+
+    def web_base_url(self, bound_port: int | None = None) -> str:
+        """Where people reach the web companion: PUBLIC_URL, else the address it listens on."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.web_host}]" if ":" in self.web_host else self.web_host
+        port = bound_port or self.web_port
+        return f"http://{host}:{port}" if port else f"http://{host}"
 
 
 def load_settings(
@@ -89,6 +103,10 @@ def load_settings(
         allow_private_urls=_flag(raw, "FEED_ALLOW_PRIVATE", default=False),
         contact_url=_optional_url(raw, "BOT_CONTACT_URL", ("http", "https"))
         or "https://github.com/cohort-bot/cohort",
+        web_host=_web_host(raw.get("WEB_HOST") or "127.0.0.1"),
+        web_port=_web_port(raw.get("WEB_PORT", "")),
+        public_url=_public_url(raw),
+        web_trust_proxy=_flag(raw, "WEB_TRUST_PROXY", default=False),
     )
 
 
@@ -156,3 +174,25 @@ def _feed_urls(value: str) -> tuple[str, ...]:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"FEED_URLS: {url!r} is not an http(s) URL; separate URLs with commas")
     return urls
+
+
+def _web_host(value: str) -> str:
+    if any(ch.isspace() or ch in "/@" for ch in value) or "://" in value:
+        raise ConfigError(f"WEB_HOST: {value!r} is not an address to listen on; use e.g. 127.0.0.1 or 0.0.0.0")
+    return value
+
+
+def _web_port(value: str) -> int | None:
+    if not value:
+        return 8080
+    if not value.isdigit() or int(value) > 65535:
+        raise ConfigError(f"WEB_PORT: {value!r} is not a port; use 1-65535, or 0 to turn the web companion off")
+    return int(value) or None
+
+
+def _public_url(raw: Mapping[str, str]) -> str | None:
+    url = _optional_url(raw, "PUBLIC_URL", ("http", "https"))
+    if url is not None and (urlsplit(url).query or urlsplit(url).fragment):
+        raise ConfigError(f"PUBLIC_URL: {url!r} has a query or fragment; give just the address, e.g. "
+                          "https://cohort.example.org")
+    return url

@@ -27,6 +27,8 @@ from bot.logs import quiet_cancelled_jobs
 from bot.participation import ParticipationRecorder
 from bot.tree import CohortTree
 from bot.ui.paging import PageButton, PageRenderer
+from bot.web.context import ServerInfo
+from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 PARTICIPATION_FLUSH_SECONDS = 5
@@ -92,6 +94,7 @@ class CohortBot(commands.Bot):
         self.pagers: dict[str, PageRenderer] = {}
         self._sync_on_start = sync_commands
         self._closing = False
+        self.web = WebServer(settings, clock, servers=self._server_info)
 
     # Start-up ----------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -108,6 +111,7 @@ class CohortBot(commands.Bot):
             await self.load_extension(name)
         if self._sync_on_start:
             await self.sync_commands()
+        await self.web.start()
 
     async def sync_commands(self) -> int:
         """Sync to the configured guild (instant) or globally."""
@@ -178,11 +182,17 @@ class CohortBot(commands.Bot):
     async def _seed_topics(self, guild_id: int) -> None:
         await topics.seed_topics(self.db, self.clock, guild_id)
 
+    def _server_info(self, guild_id: int) -> ServerInfo | None:
+        """A server's name and description for the web pages, from the gateway cache."""
+        guild = self.get_guild(guild_id)
+        return None if guild is None else ServerInfo(guild.name, guild.description or "")
+
     # Shutdown ----------------------------------------------------------------------------
     async def close(self) -> None:
         if self._closing:
             return await super().close()
         self._closing = True
+        await self.web.stop()
         if self.scheduler.running:
             # No new jobs; running ones get a bounded time to finish, then are cancelled (a cancelled
             # delivery keeps its claim for the next start). Only then may the database close.

@@ -116,6 +116,9 @@ USER_DATA: tuple[UserColumn, ...] = (
     UserColumn("buddies_dms", "user_id", "delete", ("group_id", "kind", "status", "claimed_at"), what=_BUDDIES),
     UserColumn("buddies_rounds", "invoker_id", "anonymise", ("id", "status", "created_at", "ran_at")),
     UserColumn("buddies_settings", "configured_by", "anonymise", ("guild_id", "configured_at")),
+    # Web companion: the personal calendar link (only its hash is stored; export shows when it was made).
+    UserColumn("web_calendar_tokens", "user_id", "delete", ("guild_id", "created_at"),
+               what="your personal calendar link"),
 )
 
 # Data about a member that is found through their rows rather than a user column: ``{scope}`` is

@@ -69,28 +69,31 @@ def build_query(text: str) -> SearchQuery | None:
 
 
 async def search_resources(db: Database, guild_id: int, text: str, *, topic_id: int | None = None,
-                           limit: int = RESULTS) -> list[Resource]:
-    """The best matches, best first. Raises :class:`InvalidInput` only when nothing searchable was typed."""
+                           limit: int = RESULTS, offset: int = 0) -> list[Resource]:
+    """The best matches, best first (``offset`` skips that many, for pages). Raises :class:`InvalidInput`
+    only when nothing searchable was typed."""
     query = build_query(text)
     if query is None:
         raise InvalidInput("Search for at least one word or number; punctuation and emoji on their own are not "
                            "indexed.")
-    found = await _ranked(db, guild_id, query.all_words, topic_id, limit)
-    if not found and len(query.words) > 1:
-        found = await _ranked(db, guild_id, query.any_word, topic_id, limit)
+    found = await _ranked(db, guild_id, query.all_words, topic_id, limit, offset)
+    if not found and len(query.words) > 1 and (offset == 0 or not await _ranked(db, guild_id, query.all_words,
+                                                                                  topic_id, 1, 0)):
+        found = await _ranked(db, guild_id, query.any_word, topic_id, limit, offset)
     return found
 
 
-async def _ranked(db: Database, guild_id: int, match: str, topic_id: int | None, limit: int) -> list[Resource]:
+async def _ranked(db: Database, guild_id: int, match: str, topic_id: int | None, limit: int,
+                  offset: int = 0) -> list[Resource]:
     # Innermost: the newest RANK_POOL live matches in the guild, each scored by bm25 (the guild and
     # removal filter reads the small resources_live index, not the wide rows). Then the best
-    # ``limit`` of them by score, and only those are read in full: joining every pooled match before
-    # sorting would read and sort ~300 whole rows per search to keep 10.
+    # ``limit`` of them by score (after ``offset``), and only those are read in full: joining every
+    # pooled match before sorting would read and sort ~300 whole rows per search to keep 10.
     topic_filter = "AND c.topic_id = ?" if topic_id is not None else ""
     params: list[object] = [*WEIGHTS, match, guild_id]
     if topic_id is not None:
         params.append(topic_id)
-    params += [RANK_POOL, limit]
+    params += [RANK_POOL, limit, offset]
     rows = await db.fetchall(
         f"""SELECT {RESOURCE_COLUMNS}
             FROM (SELECT hit_id, score
@@ -99,7 +102,7 @@ async def _ranked(db: Database, guild_id: int, match: str, topic_id: int | None,
                              ON c.id = resources_fts.rowid
                         WHERE resources_fts MATCH ? AND c.guild_id = ? AND c.removed_at IS NULL {topic_filter}
                         ORDER BY resources_fts.rowid DESC LIMIT ?)
-                  ORDER BY score, hit_id DESC LIMIT ?) AS best
+                  ORDER BY score, hit_id DESC LIMIT ? OFFSET ?) AS best
             JOIN resources AS r ON r.id = best.hit_id LEFT JOIN topics AS t ON t.id = r.topic_id
             ORDER BY best.score, r.id DESC""",
         params,

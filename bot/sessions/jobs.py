@@ -174,10 +174,17 @@ class SessionJobs:
         if session.cancelled:
             return Outcome.CANCELLED if await deliveries.skip(self.db, self.clock, delivery, Outcome.CANCELLED) \
                 else None
+        created = None
         if delivery.kind == START and session.series_id is not None:
             created = await store.continue_series(self.db, self.clock, session.series_id, started=session)
-            if created is not None:
-                await self.sync(created.id)
+        outcome = await self._deliver(delivery, session)
+        # The next occurrence's jobs are armed only now, so its card never lands before this one's
+        # "starting now" notice (it exists already: a crash here is resolved by start()).
+        if created is not None:
+            await self.sync(created.id)
+        return outcome
+
+    async def _deliver(self, delivery: Delivery, session: Session) -> str | None:
         if delivery.kind == RECAP:
             await self._record_attendance(session)
         late = self.clock.now() - delivery.due_at
