@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -14,7 +15,15 @@ from bot.errors import InvalidInput, NotAllowed
 from bot.gate.inactivity import member_totals
 from bot.participation import ParticipationRecorder
 from bot.resources import library, search, starter
-from bot.resources.model import DuplicateResource, ResourceNotFound, clean_note, clean_title, parse_tags
+from bot.resources.model import (
+    RESOURCE_COLUMNS,
+    DuplicateResource,
+    Resource,
+    ResourceNotFound,
+    clean_note,
+    clean_title,
+    parse_tags,
+)
 from bot.resources.urls import normalise_url, title_from_url
 
 GUILD = 111
@@ -68,6 +77,12 @@ def test_urls_are_normalised(typed: str, stored: str) -> None:
 def test_bad_urls_are_refused_with_the_reason(typed: str, complaint: str) -> None:
     with pytest.raises(InvalidInput, match=complaint):
         normalise_url(typed)
+
+
+def test_resource_columns_are_selected_in_the_resource_fields_order() -> None:
+    # resource_from_row reads rows by position
+    selected = [column.split(" AS ")[-1].split(".")[-1] for column in RESOURCE_COLUMNS.split(", ")]
+    assert selected == [field.name for field in dataclasses.fields(Resource)]
 
 
 def test_title_from_url_is_host_and_path() -> None:
