@@ -14,9 +14,9 @@ from discord.ext import commands
 from bot import guild_config, topics
 from bot.core import CohortBot
 from bot.errors import InvalidInput, NotAllowed
-from bot.plans import checkins, files, pictures, posts, progress, reimport, settings, store
+from bot.plans import checkins, pictures, posts, progress, settings, store
 from bot.plans.jobs import JOB_PREFIX, PlanJobs, Where
-from bot.plans.model import PlanDoc, PlanStatus, ProgressCard
+from bot.plans.model import PlanStatus, ProgressCard
 from bot.plans.store import Item, Plan
 from bot.text import counted
 from bot.ui.autocomplete import timezone_autocomplete, topic_autocomplete
@@ -24,6 +24,7 @@ from bot.ui.checks import guild_member, require_manager_or_organiser
 from bot.ui.render import COLOUR, CONTENT, EMBED_DESCRIPTION, NO_PINGS, cut, safe
 from cogs._plans_cards import checkin_embed, lines_within, overview_embed, plan_line, started_text, week_embed
 from cogs._plans_discord import PlanMessenger
+from cogs._plans_files import PlanFiles
 from cogs._plans_views import (
     CheckinButton,
     CheckinModal,
@@ -49,6 +50,7 @@ class Plans(commands.GroupCog, group_name="plan"):
     def __init__(self, bot: CohortBot) -> None:
         self.bot = bot
         self.messenger = PlanMessenger(bot)
+        self.files = PlanFiles(bot, self.messenger, self._changed)
         self.jobs = PlanJobs(bot.db, bot.clock, bot.scheduler, self.messenger, before_run=self._wait_for_guild,
                              pause_after_claim=float(os.environ.get(PAUSE_AFTER_CLAIM_ENV) or 0))
         self.jobs_ready = asyncio.Event()
@@ -355,52 +357,8 @@ class Plans(commands.GroupCog, group_name="plan"):
                       replace: bool = False) -> None:
         """Import a study plan from a file or an example, or update one (organisers)."""
         member = await self._organiser(interaction)
-        if (file is None) == (example is None):
-            raise InvalidInput("Give either `file:` (a .md, .yaml or .json plan file) or `example:`, not both.")
-        if file is not None:
-            if file.size > files.MAX_FILE_BYTES:  # refused before downloading it
-                raise InvalidInput(f"That file is {file.size / 1024 / 1024:.1f} MB; a plan file is at most 1 MB, "
-                                   "so split the plan or trim it.")
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            # Parsing up to 1 MB (and reading the examples off disk) runs off the event loop.
-            doc = await asyncio.to_thread(files.read_plan, await file.read(), filename=file.filename)
-        else:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            doc = await asyncio.to_thread(files.read_example, example or "")
-        topic_found = await topics.get_topic(self.bot.db, member.guild.id, topic) if topic else None
-        existing = await store.find_plan(self.bot.db, member.guild.id, store.plan_slug(doc)) if replace else None
-        if existing is not None:
-            await self._reimport(interaction, existing, doc, topic_found.id if topic_found else None, add_links)
-            return
-        if topic_found is None and doc.topic:
-            topic_found = await topics.get_topic(self.bot.db, member.guild.id, doc.topic)
-        created = await store.create_plan(
-            self.bot.db, self.bot.clock, guild_id=member.guild.id, doc=doc, created_by=member.id,
-            topic_id=topic_found.id if topic_found else None,
-            channel_id=channel.id if channel else (topic_found.channel_id if topic_found else None),
-            add_links=add_links)
-        plan = created.plan
-        await self._changed(plan)
-        item_count = len(await store.items(self.bot.db, plan.id))
-        links = f" {counted(created.linked, 'item')} linked to the library" + (
-            f" ({created.added_links} added to it)." if created.added_links else ".")
-        await interaction.followup.send(
-            f"Imported **{safe(plan.title, 200)}** (`{plan.slug}`): {counted(plan.unit_count, 'week')}, "
-            f"{counted(item_count, 'item')}.{links} Start it with `/plan start plan:{plan.slug} date:YYYY-MM-DD`.",
-            ephemeral=True, allowed_mentions=NO_PINGS)
-
-    async def _reimport(self, interaction: discord.Interaction, plan: Plan, doc: PlanDoc, topic_id: int | None,
-                        add_links: bool) -> None:
-        done = await reimport.reimport_plan(self.bot.db, self.bot.clock, plan, doc, topic_id=topic_id,
-                                            add_links=add_links)
-        await self._changed(done.plan)
-        await self.messenger.refresh_cards(done.plan)
-        dropped = f", {counted(done.weeks_removed, 'week')} dropped" if done.weeks_removed else ""
-        await interaction.followup.send(
-            f"Updated **{safe(done.plan.title, 200)}** (`{done.plan.slug}`): {counted(done.plan.unit_count, 'week')}"
-            f"{dropped}; {done.kept} items kept with their progress, {done.added} added, {done.removed} removed "
-            "(with their progress). Weeks already posted show the change.", ephemeral=True,
-            allowed_mentions=NO_PINGS)
+        await self.files.import_(interaction, member, file=file, example=example, topic=topic, channel=channel,
+                                 add_links=add_links, replace=replace)
 
     @app_commands.command(name="export")
     @app_commands.autocomplete(plan=plan_autocomplete)
@@ -409,10 +367,7 @@ class Plans(commands.GroupCog, group_name="plan"):
         """Download a plan as a Markdown plan file (organisers)."""
         await self._organiser(interaction)
         found = await self._plan(interaction, plan)
-        text = files.plan_to_markdown(await store.plan_doc(self.bot.db, found))
-        await interaction.response.send_message(
-            f"**{safe(found.title, 200)}** as a plan file; edit it and `/plan import` it again.", ephemeral=True,
-            file=discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{found.slug}.md"), allowed_mentions=NO_PINGS)
+        await self.files.export(interaction, found)
 
     @app_commands.command(name="start")
     @app_commands.autocomplete(plan=plan_autocomplete, timezone=timezone_autocomplete)
