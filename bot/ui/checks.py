@@ -28,21 +28,25 @@ def require(interaction: discord.Interaction, **permissions: bool) -> discord.Me
 
 def require_organiser(interaction: discord.Interaction, organiser_role_id: int | None) -> discord.Member:
     """Members with Manage Events, or the organiser role set with ``/config organizer-role``."""
-    member = guild_member(interaction)
-    if interaction.permissions.manage_events or interaction.permissions.administrator:
-        return member
-    if organiser_role_id is not None and any(role.id == organiser_role_id for role in member.roles):
-        return member
-    role_hint = f" or the <@&{organiser_role_id}> role" if organiser_role_id else ""
-    raise NotAllowed(f"Only organisers can do that: you need the **Manage Events** permission{role_hint}.")
+    return _permission_or_role(interaction, organiser_role_id, "manage_events")
 
 
 def require_manager_or_organiser(interaction: discord.Interaction, organiser_role_id: int | None) -> discord.Member:
     """Members with Manage Server, or the organiser role set with ``/config organizer-role``."""
+    return _permission_or_role(interaction, organiser_role_id, "manage_guild")
+
+
+def _permission_or_role(interaction: discord.Interaction, organiser_role_id: int | None,
+                        permission: str) -> discord.Member:
+    """The member, if they have ``permission`` (or Administrator) or the organiser role; else NotAllowed."""
     member = guild_member(interaction)
-    if interaction.permissions.manage_guild or interaction.permissions.administrator:
+    if getattr(interaction.permissions, permission) or interaction.permissions.administrator:
         return member
     if organiser_role_id is not None and any(role.id == organiser_role_id for role in member.roles):
         return member
     role_hint = f" or the <@&{organiser_role_id}> role" if organiser_role_id else ""
-    raise NotAllowed(f"Only organisers can do that: you need the **Manage Server** permission{role_hint}.")
+    raise NotAllowed(f"Only organisers can do that: you need the **{_PERMISSION_NAMES[permission]}** "
+                     f"permission{role_hint}.")
+
+
+_PERMISSION_NAMES = {"manage_events": "Manage Events", "manage_guild": "Manage Server"}
