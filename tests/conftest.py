@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock, FakeClock
 from bot.config import Settings
@@ -29,6 +30,15 @@ READY_TIMEOUT = 10
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def scheduler() -> AsyncIterator[AsyncIOScheduler]:
+    """A running APScheduler on the test's loop, for the features' job classes."""
+    running = AsyncIOScheduler(timezone="UTC")
+    running.start()
+    yield running
+    running.shutdown(wait=False)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,14 +69,6 @@ class RecordingNotifier:
 
     def kinds(self, kind: str) -> list[Any]:
         return [detail for sent, detail in self.sent if sent == kind]
-
-
-@pytest.fixture
-async def scheduler() -> AsyncIterator[AsyncIOScheduler]:
-    running = AsyncIOScheduler(timezone="UTC")
-    running.start()
-    yield running
-    running.shutdown(wait=False)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,14 +58,6 @@ class RecordingNotifier:
 
     async def end_native_event(self, session: Session) -> None:
         self.events.append(("end", session.id))
-
-
-@pytest.fixture
-async def scheduler() -> AsyncIterator[AsyncIOScheduler]:
-    running = AsyncIOScheduler(timezone="UTC")
-    running.start()
-    yield running
-    running.shutdown(wait=False)
 
 
 @pytest.fixture
